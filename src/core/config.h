@@ -17,7 +17,7 @@
 #include "core/err.h"
 
 struct config {
-	char data_dir[PATH_MAX];
+	char data_dir[PATH_MAX / 2];     /* half: room for file names under it */
 	char listen[128];           /* ADDR:PORT */
 	char log_level[16];
 	int http_threads;           /* libmicrohttpd worker threads */

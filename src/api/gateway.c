@@ -1,0 +1,513 @@
+/*
+ * gateway.c - see gateway.h.
+ *
+ * libmicrohttpd calls gw_access_cb() several times per request: once when
+ * the headers are in (we choose the body cap from method, content type and
+ * signature kind, and refuse an announced oversize body at once), once per
+ * chunk of body (accumulated up to the cap, the excess discarded), and once
+ * at the end, when gw_call_run() takes the request through the gate and
+ * gw_send() answers. The raw URI (needed verbatim for TC3 GET signatures)
+ * comes from the URI log callback, which also allocates the per-request
+ * state; the completion callback frees it.
+ *
+ * Audit rows are queued in memory under a mutex and written to the store in
+ * batches by gateway_flush_log(), so no request waits on SQLite for them.
+ */
+#include "api/gateway.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "api/action.h"
+#include "api/api.h"
+#include "api/params.h"
+#include "api/request.h"
+#include "api/sign.h"
+#include "core/log.h"
+#include "lib/ratelimit.h"
+
+#define GW_API_VERSION "2017-03-12"
+#define GW_MAX_HEADERS 64
+#define GW_CONN_MEMORY (256u * 1024u)   /* per-connection header/URI pool */
+#define GW_LOG_QUEUE_MAX 65536          /* audit rows held between flushes */
+
+struct gateway {
+	struct MHD_Daemon *mhd;
+	const struct config *cfg;
+	struct store *store;
+	struct rl *rl;
+	int port;
+	pthread_mutex_t log_lock;
+	struct store_request_log *logq;
+	size_t nlog;
+	size_t dropped;
+};
+
+struct gw_req {
+	char *uri;              /* raw, as sent */
+	int started;
+	int too_big;
+	size_t cap;
+	char *body;
+	size_t len, alloc;
+	struct timespec t0;
+};
+
+struct gw_call {
+	struct gateway *gw;
+	struct MHD_Connection *con;
+	struct gw_req *r;
+	struct req_header headers[GW_MAX_HEADERS];
+	size_t nheaders;
+	struct req_http http;
+	struct req_decoded d;
+	struct store_tenant tenant;
+	struct store_key key;
+	const struct api_action *action;
+	char request_id[37];
+	char client_ip[48];
+	enum err_lang lang;
+	struct err e;
+	json_t *out;
+};
+
+static int64_t gw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A random (version 4) UUID, as the cloud's RequestId. */
+static void gw_uuid(char out[37])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 8) ^ (uint64_t)rand());
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+}
+
+/* ---- per-request state ---- */
+
+static void *gw_uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct gw_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->uri = strdup(uri ? uri : "/");
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	return r;
+}
+
+static void gw_completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
+			    enum MHD_RequestTerminationCode toe)
+{
+	struct gw_req *r = *con_cls;
+
+	if (r == NULL)
+		return;
+	free(r->uri);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static enum MHD_Result gw_collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+					 const char *value)
+{
+	struct gw_call *c = cls;
+
+	if (c->nheaders < GW_MAX_HEADERS) {
+		c->headers[c->nheaders].name = key;
+		c->headers[c->nheaders].value = value ? value : "";
+		c->nheaders++;
+	}
+	return MHD_YES;
+}
+
+/* The body cap for this request: v1 form POSTs 1 MB, TC3 10 MB. */
+static size_t gw_body_cap(struct MHD_Connection *con, const char *method)
+{
+	const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
+	const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+
+	if (strcmp(method, "POST") != 0)
+		return REQ_MAX_GET_BYTES;
+	if (ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 &&
+	    (auth == NULL || strncmp(auth, "TC3-HMAC-SHA256", 15) != 0))
+		return REQ_MAX_V1_POST_BYTES;
+	return REQ_MAX_TC3_POST_BYTES;
+}
+
+/* Append a body chunk; past the cap the request is marked and the rest dropped. */
+static int gw_body_append(struct gw_req *r, const char *data, size_t n)
+{
+	if (r->too_big || r->len + n > r->cap) {
+		r->too_big = 1;
+		return 0;
+	}
+	if (r->len + n + 1 > r->alloc) {
+		size_t want = r->alloc ? r->alloc : 4096;
+		while (want < r->len + n + 1)
+			want *= 2;
+		char *nb = realloc(r->body, want);
+		if (nb == NULL)
+			return -1;
+		r->body = nb;
+		r->alloc = want;
+	}
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return 0;
+}
+
+/* ---- the gate ---- */
+
+static int gw_authenticate(struct gw_call *c)
+{
+	if (store_key_lookup(c->gw->store, c->d.secret_id, &c->tenant, &c->key, &c->e) != 0)
+		return -1;
+	return sign_verify(&c->http, &c->d, c->key.secret_key, gw_now_ms() / 1000,
+			   c->gw->cfg->signature_window_s, &c->e);
+}
+
+static int gw_check_rate(struct gw_call *c)
+{
+	uint64_t key = ((uint64_t)c->tenant.id << 8) | (uint64_t)(c->action - api_actions);
+
+	if (!c->gw->cfg->rate_limit || rl_admit(c->gw->rl, key, c->action->rate_limit, gw_now_ms()))
+		return 0;
+	return err_set(&c->e, ERR_REQUEST_LIMIT_EXCEEDED,
+		       "Your request frequency for `%s` exceeds the limit of %d requests per second.",
+		       c->action->name, c->action->rate_limit);
+}
+
+static int gw_dispatch(struct gw_call *c)
+{
+	api_handler_fn fn = api_handler_find(c->action->name);
+	struct api_ctx ctx = {
+		.action = c->action,
+		.params = c->d.params,
+		.tenant = &c->tenant,
+		.request_id = c->request_id,
+		.region = c->d.region,
+		.client_ip = c->client_ip,
+		.lang = c->lang,
+	};
+
+	if (fn == NULL)
+		return err_set(&c->e, ERR_UNSUPPORTED_OPERATION,
+			       "The action `%s` is not supported by this service yet.", c->action->name);
+	c->out = json_object();
+	if (c->out == NULL)
+		return err_set(&c->e, ERR_INTERNAL_ERROR, NULL);
+	if (fn(&ctx, c->out, &c->e) != 0)
+		return -1;
+	if (params_check_output(c->action->outputs, c->action->noutputs, c->out, &c->e) != 0) {
+		log_error(c->request_id, "%s: bad response: %s", c->action->name, c->e.msg);
+		c->e.msg[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* Every step a request goes through before and including its handler. */
+static int gw_call_run(struct gw_call *c)
+{
+	const char *q = strchr(c->r->uri, '?');
+	char path[8];
+	size_t plen = q ? (size_t)(q - c->r->uri) : strlen(c->r->uri);
+
+	c->http.query = q ? q + 1 : "";
+	if (strlen(c->r->uri) > REQ_MAX_GET_BYTES || c->r->too_big)
+		return err_set(&c->e, ERR_REQUEST_SIZE_LIMIT_EXCEEDED, "The request is larger than allowed.");
+	snprintf(path, sizeof(path), "%.*s", (int)(plen < 7 ? plen : 7), c->r->uri);
+	if (strcmp(path, "/") != 0)
+		return err_set(&c->e, ERR_UNSUPPORTED_PROTOCOL, "The request path must be `/`.");
+	if (req_decode(&c->http, &c->d, &c->e) != 0)
+		return -1;
+	if (strcmp(c->d.language, "zh-CN") == 0)
+		c->lang = ERR_LANG_ZH;
+	if (gw_authenticate(c) != 0)
+		return -1;
+	if (strcmp(c->d.version, GW_API_VERSION) != 0)
+		return err_set(&c->e, ERR_NO_SUCH_VERSION, "The API version `%.32s` does not exist; use %s.",
+			       c->d.version, GW_API_VERSION);
+	c->action = api_action_find(c->d.action);
+	if (c->action == NULL)
+		return err_set(&c->e, ERR_INVALID_ACTION, "The action `%.64s` does not exist.", c->d.action);
+	if (gw_check_rate(c) != 0)
+		return -1;
+	if (params_validate(c->action->inputs, c->action->ninputs, c->d.params, &c->e) != 0)
+		return -1;
+	return gw_dispatch(c);
+}
+
+/* ---- the envelope ---- */
+
+static json_t *gw_error_body(struct gw_call *c)
+{
+	const char *msg = err_message(&c->e, c->lang);
+	char zh[ERR_MSG_MAX + 256];
+	json_t *err;
+
+	if (c->lang == ERR_LANG_ZH && c->e.msg[0] != '\0' && err_code_message(c->e.code, ERR_LANG_ZH)[0] != '\0' &&
+	    strcmp(err_code_message(c->e.code, ERR_LANG_ZH), err_code_message(c->e.code, ERR_LANG_EN)) != 0) {
+		snprintf(zh, sizeof(zh), "%s（%s）", err_code_message(c->e.code, ERR_LANG_ZH), c->e.msg);
+		msg = zh;
+	}
+	err = json_pack("{s:s, s:s}", "Code", err_code_name(c->e.code), "Message", msg);
+	return json_pack("{s:o, s:s}", "Error", err, "RequestId", c->request_id);
+}
+
+static void gw_log_queue(struct gw_call *c)
+{
+	struct gateway *gw = c->gw;
+	struct timespec t1;
+	struct store_request_log *row;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_mutex_lock(&gw->log_lock);
+	if (gw->nlog >= GW_LOG_QUEUE_MAX) {
+		gw->dropped++;
+		pthread_mutex_unlock(&gw->log_lock);
+		return;
+	}
+	row = &gw->logq[gw->nlog++];
+	memset(row, 0, sizeof(*row));
+	memcpy(row->request_id, c->request_id, sizeof(row->request_id));
+	snprintf(row->action, sizeof(row->action), "%s", c->d.action);
+	row->tenant_id = c->tenant.id;
+	snprintf(row->code, sizeof(row->code), "%s", c->e.code == ERR_OK ? "" : err_code_name(c->e.code));
+	row->latency_us = (t1.tv_sec - c->r->t0.tv_sec) * 1000000 + (t1.tv_nsec - c->r->t0.tv_nsec) / 1000;
+	row->ts_ms = gw_now_ms() - row->latency_us / 1000;
+	memcpy(row->client_ip, c->client_ip, sizeof(row->client_ip));
+	pthread_mutex_unlock(&gw->log_lock);
+}
+
+static enum MHD_Result gw_send(struct MHD_Connection *con, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (text == NULL)
+		return MHD_NO; /* out of memory: MHD closes the connection */
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	rc = MHD_queue_response(con, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static void gw_client_ip(struct MHD_Connection *con, char out[48])
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	out[0] = '\0';
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	if (ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, out, 48);
+	else if (ci->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out, 48);
+}
+
+/* Run the complete request and answer it. */
+static enum MHD_Result gw_answer(struct gateway *gw, struct MHD_Connection *con, struct gw_req *r,
+				 const char *method)
+{
+	struct gw_call *c = calloc(1, sizeof(*c));
+	json_t *body;
+	enum MHD_Result rc;
+
+	if (c == NULL)
+		return MHD_NO;
+	c->gw = gw;
+	c->con = con;
+	c->r = r;
+	gw_uuid(c->request_id);
+	gw_client_ip(con, c->client_ip);
+	MHD_get_connection_values(con, MHD_HEADER_KIND, gw_collect_header, c);
+	c->http = (struct req_http){ .method = method, .body = r->body ? r->body : "", .body_len = r->len,
+				     .headers = c->headers, .nheaders = c->nheaders };
+	if (gw_call_run(c) == 0) {
+		body = c->out;
+		c->out = NULL;
+		json_object_set_new(body, "RequestId", json_string(c->request_id));
+	} else {
+		if (c->e.code == ERR_INTERNAL_ERROR && c->e.msg[0] != '\0') {
+			log_error(c->request_id, "%s: internal error: %s", c->d.action, c->e.msg);
+			c->e.msg[0] = '\0'; /* the detail is for the log, not the client */
+		}
+		body = gw_error_body(c);
+	}
+	rc = gw_send(con, json_pack("{s:o}", "Response", body));
+	gw_log_queue(c);
+	json_decref(c->out);
+	req_decoded_free(&c->d);
+	free(c);
+	return rc;
+}
+
+static enum MHD_Result gw_access_cb(void *cls, struct MHD_Connection *con, const char *url,
+				    const char *method, const char *version, const char *upload_data,
+				    size_t *upload_data_size, void **con_cls)
+{
+	struct gateway *gw = cls;
+	struct gw_req *r = *con_cls;
+
+	if (r == NULL)
+		return MHD_NO;
+	if (!r->started) {
+		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		r->started = 1;
+		r->cap = gw_body_cap(con, method);
+		if (cl != NULL && strtoull(cl, NULL, 10) > r->cap) {
+			r->too_big = 1;
+			r->started = 2; /* answered: the oversize body is never read */
+			return gw_answer(gw, con, r, method);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		if (r->started == 1 && gw_body_append(r, upload_data, *upload_data_size) != 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->started == 2)
+		return MHD_YES;
+	r->started = 2;
+	return gw_answer(gw, con, r, method);
+}
+
+/* ---- lifecycle ---- */
+
+static int gw_parse_listen(const char *listen, struct sockaddr_in *sa, struct err *e)
+{
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host))
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "listen: expected ADDR:PORT, got \"%s\"", listen);
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (*end != '\0' || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "listen: bad address \"%s\"", listen);
+	return 0;
+}
+
+int gateway_start(struct gateway **out, const struct config *cfg, struct store *store, struct err *e)
+{
+	struct sockaddr_in sa;
+	struct gateway *gw;
+	const union MHD_DaemonInfo *di;
+
+	if (gw_parse_listen(cfg->listen, &sa, e) != 0)
+		return -1;
+	gw = calloc(1, sizeof(*gw));
+	if (gw == NULL || (gw->rl = rl_create()) == NULL ||
+	    (gw->logq = calloc(GW_LOG_QUEUE_MAX, sizeof(*gw->logq))) == NULL) {
+		if (gw)
+			rl_destroy(gw->rl);
+		free(gw);
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+	}
+	gw->cfg = cfg;
+	gw->store = store;
+	pthread_mutex_init(&gw->log_lock, NULL);
+	gw->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		gw_access_cb, gw, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http_timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->http_max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_CONN_MEMORY,
+		MHD_OPTION_URI_LOG_CALLBACK, gw_uri_cb, gw,
+		MHD_OPTION_NOTIFY_COMPLETED, gw_completed_cb, gw,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
+		MHD_OPTION_END);
+	if (gw->mhd == NULL) {
+		gateway_stop(gw);
+		return err_set(e, ERR_INTERNAL_ERROR, "cannot listen on %s", cfg->listen);
+	}
+	di = MHD_get_daemon_info(gw->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	gw->port = di ? di->port : ntohs(sa.sin_port);
+	*out = gw;
+	return 0;
+}
+
+int gateway_port(const struct gateway *gw)
+{
+	return gw->port;
+}
+
+void gateway_flush_log(struct gateway *gw)
+{
+	struct store_request_log *rows;
+	size_t n, dropped;
+	struct err e;
+
+	pthread_mutex_lock(&gw->log_lock);
+	n = gw->nlog;
+	dropped = gw->dropped;
+	gw->dropped = 0;
+	rows = n ? malloc(n * sizeof(*rows)) : NULL;
+	if (rows != NULL) {
+		memcpy(rows, gw->logq, n * sizeof(*rows));
+		gw->nlog = 0;
+	}
+	pthread_mutex_unlock(&gw->log_lock);
+	if (dropped)
+		log_warn("gateway", "audit log queue full: %zu rows dropped", dropped);
+	if (rows == NULL)
+		return;
+	if (store_request_log_append(gw->store, rows, n, &e) != 0)
+		log_error("gateway", "audit log: %s", e.msg);
+	free(rows);
+}
+
+void gateway_stop(struct gateway *gw)
+{
+	if (gw == NULL)
+		return;
+	if (gw->mhd != NULL)
+		MHD_stop_daemon(gw->mhd);
+	gateway_flush_log(gw);
+	rl_destroy(gw->rl);
+	pthread_mutex_destroy(&gw->log_lock);
+	free(gw->logq);
+	free(gw);
+}
