@@ -84,3 +84,8 @@ clean:
 
 .PHONY: all unit e2e fuzz gen lint test clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Regenerating from the committed data file must change nothing.
+gen-check: gen
+	git diff --exit-code -- src/core/errcodes.gen.h src/api/actions.gen.c docs/ERRORS.md
+.PHONY: gen-check

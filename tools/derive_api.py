@@ -112,9 +112,11 @@ RENAMES = {
     ("type", "DBInstance", "StatusInReadOnlyGroup"): "StatusInReadonlyGroup",
 }
 
-# Per-action error spellings that differ from a registry code only by letter
-# case would give two codes one C symbol: use the registry's spelling.
+
 def _ci_key(code):
+    """Per-action error spellings that differ from a registry code only by
+    letter case would give two codes one C symbol: they map to the registry's
+    spelling (recorded in error_aliases)."""
     return code.lower()
 
 
@@ -465,8 +467,6 @@ def merge_fields(seed_fields, sdk_fields, kind, owner, renames):
         s = by_name.get(f["name"])
         if s and kind != "input" and sdk_nullable(s["doc"]):
             f["nullable"] = True
-        if s is None and f["name"] not in ("RequestId",):
-            f["not_in_sdk"] = True
     for f in sdk_fields:
         if f["name"] != "RequestId" and f["name"] not in have:
             out.append(sdk_field(f, kind))
@@ -529,8 +529,7 @@ def build_types(spec, sdk, actions):
         seed = spec["types"].get(name)
         sd = sdk.get(name)
         if seed is not None:
-            kind = "type"
-            fields = merge_fields(seed["fields"], sd and sd["fields"], kind, name, renames)
+            fields = merge_fields(seed["fields"], sd and sd["fields"], "type", name, renames)
             types[name] = {"description": seed["description"], "in_sdk": sd is not None,
                            "fields": fields}
         elif sd is not None:

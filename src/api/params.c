@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct params_path {
 	char buf[PARAMS_MAX_PATH];
@@ -100,6 +101,16 @@ static int check_int_value(const struct api_field *f, long long v, const struct 
 	return 0;
 }
 
+/* The documented spelling of an enum value, matched without regard to case
+ * (the seed's own examples send "prepaid" where the SDK sends "PREPAID"). */
+static const char *enum_str_match(const struct api_field *f, const char *s)
+{
+	for (const char *const *v = f->enum_str; *v != NULL; v++)
+		if (strcasecmp(*v, s) == 0)
+			return *v;
+	return NULL;
+}
+
 static int check_string_value(const struct api_field *f, const char *s, const struct params_path *p,
 			      struct err *e)
 {
@@ -110,13 +121,9 @@ static int check_string_value(const struct api_field *f, const char *s, const st
 	if ((f->flags & API_F_RANGE) && ((long long)len < f->min || (long long)len > f->max))
 		return err_set(e, ERR_INVALID_PARAMETER_VALUE,
 			       "The length of parameter `%s` must be between %lld and %lld.", p->buf, f->min, f->max);
-	if (f->enum_str != NULL) {
-		for (const char *const *v = f->enum_str; *v != NULL; v++)
-			if (strcmp(*v, s) == 0)
-				return 0;
+	if (f->enum_str != NULL && enum_str_match(f, s) == NULL)
 		return err_set(e, ERR_INVALID_PARAMETER_VALUE,
 			       "The value of parameter `%s` is invalid: \"%.64s\" is not an allowed value.", p->buf, s);
-	}
 	return 0;
 }
 
@@ -135,7 +142,13 @@ static int validate_scalar(const struct api_field *f, json_t **slot, struct para
 	case API_T_TIMESTAMP:
 		if (!json_is_string(v))
 			return bad_type(f, p, e);
-		return check_string_value(f, json_string_value(v), p, e);
+		if (check_string_value(f, json_string_value(v), p, e) != 0)
+			return -1;
+		if (f->enum_str != NULL && strcmp(enum_str_match(f, json_string_value(v)), json_string_value(v)) != 0) {
+			*slot = json_string(enum_str_match(f, json_string_value(v)));
+			json_decref(v);
+		}
+		return 0;
 	case API_T_INTEGER:
 		if (json_is_string(v)) {
 			if (parse_int(json_string_value(v), &iv) != 0)
