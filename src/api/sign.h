@@ -39,7 +39,8 @@ char *sign_tc3_canonical_request(const char *method, const char *query, const ch
 				 const char *signed_headers, const void *payload, size_t payload_len);
 
 /* TC3 client: Authorization header value into out (>= 512 bytes) for a
- * request signed over content-type and host. */
+ * request signed over content-type and host (`host` without port, as the
+ * SDKs sign it). Returns 0, or -1 when out is too small or memory ran out. */
 int sign_tc3_authorization(const char *secret_id, const char *secret_key, const char *service,
 			   const char *method, const char *host, const char *query,
 			   const char *content_type, const void *payload, size_t payload_len,
@@ -57,8 +58,11 @@ char *sign_v1_string(const char *method, const char *host, const struct req_kv *
 
 /* Verify `d` (decoded from `http`) with `secret_key` at time `now`.
  * Errors: AuthFailure.SignatureExpire (|now - timestamp| > window_s),
- * AuthFailure.InvalidAuthorization (scope date/format), AuthFailure.
- * SignatureFailure (mismatch or replayed v1 nonce). */
+ * AuthFailure.SignatureFailure (credential date is not the UTC date of the
+ * timestamp, a signed header or Host is missing, mismatch, or a replayed v1
+ * nonce). The Authorization format itself was checked by req_decode()
+ * (AuthFailure.InvalidAuthorization). A v1 nonce is remembered only once
+ * its signature verified. */
 int sign_verify(const struct req_http *http, const struct req_decoded *d, const char *secret_key,
 		int64_t now, int window_s, struct err *e);
 

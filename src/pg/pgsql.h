@@ -1,0 +1,65 @@
+/*
+ * pgsql.h - SQL to managed instances, through libpq. The only module that
+ * talks SQL to PostgreSQL servers. Values always travel as libpq parameters;
+ * where SQL has no parameter slot (role names in CREATE/ALTER ROLE, the
+ * password literal) identifiers go through PQescapeIdentifier after being
+ * checked against the documented grammar by the caller, and passwords are
+ * turned into a SCRAM verifier on the client side (PQencryptPasswordConn)
+ * so that the plain text never reaches the server or its logs.
+ */
+#ifndef PGFLEET_PG_PGSQL_H
+#define PGFLEET_PG_PGSQL_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "core/err.h"
+
+#define PGSQL_CONNECT_TIMEOUT_S 5
+#define PGSQL_STATEMENT_TIMEOUT_MS 30000
+
+struct pgsql_target {
+	const char *host;      /* 127.x.y.z */
+	int port;
+	const char *user;
+	const char *password;
+	const char *dbname;    /* NULL: "postgres" */
+};
+
+/* Connect (sslmode=disable on loopback, connect_timeout, statement_timeout,
+ * application_name=pgfleet). ERR_INTERNAL_ERROR with the libpq message logged. */
+int pgsql_connect(const struct pgsql_target *t, PGconn **out, struct err *e);
+void pgsql_close(PGconn *c);
+
+/* Run `sql` with text parameters; *res (may be NULL to discard) must be
+ * PQclear'ed by the caller. Fails on any status other than COMMAND_OK /
+ * TUPLES_OK. */
+int pgsql_exec(PGconn *c, const char *sql, int nparams, const char *const *params, PGresult **res,
+	       struct err *e);
+
+/* CREATE ROLE name LOGIN PASSWORD <scram verifier> plus fixed `options`
+ * (a constant keyword list such as "CREATEDB CREATEROLE", never user input).
+ * Idempotent: an existing role just gets the password and options. */
+int pgsql_role_ensure(PGconn *c, const char *name, const char *password, const char *options,
+		      struct err *e);
+
+/* ALTER ROLE name PASSWORD <scram verifier>. */
+int pgsql_role_set_password(PGconn *c, const char *name, const char *password, struct err *e);
+
+/* Terminate every session of role `name` (used after a password reset so
+ * the old password stops working at once). */
+int pgsql_role_kick(PGconn *c, const char *name, struct err *e);
+
+/* Roles that can log in, except the service's own: [{"UserName", "CreateTime"?...}]
+ * as a JSON array of objects {"name": s, "superuser": b, "createdb": b,
+ * "createrole": b, "valid_until": s|null}. */
+int pgsql_roles_list(PGconn *c, json_t **out, struct err *e);
+
+/* Databases other than templates: JSON array of {"name", "owner", "encoding",
+ * "collate", "ctype", "size_bytes", "allow_connections"}. */
+int pgsql_databases_list(PGconn *c, json_t **out, struct err *e);
+
+/* SELECT pg_is_in_recovery(), version(), current_setting('server_version'). */
+int pgsql_server_info(PGconn *c, json_t **out, struct err *e);
+
+#endif
