@@ -20,7 +20,6 @@
 #include "api/request.h"
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,7 +719,7 @@ static int body_json(const char *body, size_t len, json_t **out, struct err *e)
 		return err_set(e, ERR_INVALID_PARAMETER,
 			       "The request body is nested more than %d levels deep.",
 			       REQ_MAX_JSON_DEPTH);
-	*out = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	*out = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (*out == NULL)
 		return err_set(e, ERR_INVALID_PARAMETER, "The request body is not valid JSON: %s.",
 			       req_safe(je.text, SIZE_MAX, q));
@@ -982,6 +981,14 @@ static int tc3_credential(const char *v, size_t n, struct req_decoded *d, struct
 	return 0;
 }
 
+static bool tc3_has_upper(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			return true;
+	return false;
+}
+
 /* SignedHeaders=a;b;c - lower-case names, no duplicates, content-type and
  * host included. Kept verbatim: it is part of the canonical request. */
 static int tc3_signed_headers(const char *v, size_t n, struct req_decoded *d, struct err *e)
@@ -991,7 +998,7 @@ static int tc3_signed_headers(const char *v, size_t n, struct req_decoded *d, st
 	bool ct = false, host = false;
 
 	if (n == 0 || n >= sizeof(d->tc3_signed_headers) || !tc3_charset_ok(v, n, "-_;") ||
-	    strpbrk(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") - v < (ptrdiff_t)n)
+	    tc3_has_upper(v, n))
 		return tc3_bad_auth(e, "SignedHeaders must be lower-case names separated by ';'");
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && v[i] != ';')

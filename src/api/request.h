@@ -9,10 +9,14 @@
  *
  * Flat names (`Filters.0.Values.0`) are unflattened into nested JSON
  * (arrays for numeric segments, objects otherwise); leaves stay strings and
- * are typed later by params.c against the action's schema. Common
- * parameters (v3 headers or v1 Action/Version/Region/Timestamp/Nonce/
- * SecretId/Signature/SignatureMethod/Token/Language/RequestClient) are
- * taken out of the business parameters.
+ * are typed later by params.c against the action's schema; a JSON body is
+ * kept as received (numbers stay numbers, numeric strings stay strings).
+ * TC3 common parameters come from the X-TC-* headers and nothing is taken
+ * out of a TC3 body or query (the SDKs put only business parameters there).
+ * v1 common parameters (Action/Version/Region/Timestamp/Nonce/SecretId/
+ * Signature/SignatureMethod/Token/Language/RequestClient) are taken out of
+ * the business parameters but stay in `pairs`, which the v1 signature
+ * covers.
  *
  * Everything here is bounded by the REQ_MAX_* caps and never trusts the
  * input: invalid UTF-8, duplicated names, gaps in array indexes, excessive
@@ -88,6 +92,9 @@ struct req_decoded {
  *   MissingParameter          a required common parameter is absent
  *   InvalidParameter          malformed body, bad encoding, duplicates,
  *                             array index gaps, too deep, too many params
+ *   InvalidParameterValue     Language other than zh-CN / en-US
+ *   InvalidRequest            malformed multipart/form-data structure
+ * The signature itself is checked by sign_verify().
  */
 int req_decode(const struct req_http *http, struct req_decoded *out, struct err *e);
 void req_decoded_free(struct req_decoded *d);
@@ -96,10 +103,16 @@ void req_decoded_free(struct req_decoded *d);
 const char *req_header_get(const struct req_http *http, const char *name);
 
 /* Flatten a JSON object into sorted name/value pairs as the v1 protocol and
- * TC3 GET send them (`A.0.B=x`). Caller frees with req_kv_free(). */
+ * TC3 GET send them (`A.0.B=x`). Like the SDKs, null members and empty
+ * arrays/objects produce no pair; numbers and booleans become their JSON
+ * text. Caller frees with req_kv_free(). */
 int req_flatten(const json_t *params, struct req_kv **pairs, size_t *npairs, struct err *e);
 
-/* Unflatten pairs into a nested object (strings at the leaves). */
+/* Unflatten pairs into a nested object (strings at the leaves): all-digit
+ * segments are array indexes (0..REQ_MAX_ARRAY_INDEX, no leading zeros, no
+ * gaps), others member names. Duplicates, a name used both as a value and
+ * as a structure, empty segments and more than REQ_MAX_JSON_DEPTH segments
+ * fail with InvalidParameter. *out is a new reference. */
 int req_unflatten(const struct req_kv *pairs, size_t npairs, json_t **out, struct err *e);
 
 void req_kv_free(struct req_kv *pairs, size_t npairs);

@@ -50,7 +50,9 @@ struct spawn_opts {
 	const char *const *env;       /* NULL or NULL-terminated "NAME=value" */
 	const char *const *env_pass;  /* NULL or NULL-terminated names copied
 	                                 from the daemon's environment if set */
-	bool set_ids;                 /* run as uid/gid (setgroups to gid only) */
+	bool set_ids;                 /* run as uid/gid, supplementary groups
+	                                 reduced to gid; needs root unless uid/gid
+	                                 are already ours (then a no-op) */
 	uid_t uid;
 	gid_t gid;
 	const void *stdin_data;       /* spawn_run only; NULL: stdin is /dev/null */

@@ -224,7 +224,13 @@ int store_open(struct store **out, const char *path, struct err *e)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
-	pthread_mutex_init(&s->mu, NULL);
+	/* recursive: a caller holding a transaction (store_txn_begin) may call
+	 * any public function, which takes the lock again */
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&s->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	if (store_connect(s, path, e) != 0 || store_configure(s, e) != 0 || store_migrate(s, e) != 0) {
 		store_close(s);
 		return -1;
@@ -256,4 +262,43 @@ int store_schema_version(struct store *s)
 	rc = store_user_version_locked(s, &v, &e);
 	store_unlock(s);
 	return rc == 0 ? (int)v : -1;
+}
+
+int store_txn_begin(struct store *s, struct err *e)
+{
+	store_lock(s);
+	if (s->txn_depth++ > 0)
+		return 0;
+	s->txn_failed = 0;
+	if (store_tx_begin(s, e) != 0) {
+		s->txn_depth--;
+		store_unlock(s);
+		return -1;
+	}
+	return 0;
+}
+
+int store_txn_commit(struct store *s, struct err *e)
+{
+	int rc = 0;
+
+	if (--s->txn_depth == 0) {
+		if (s->txn_failed) {
+			store_tx_rollback(s);
+			rc = err_set(e, ERR_INTERNAL_ERROR, "transaction rolled back");
+		} else {
+			rc = store_tx_commit(s, e);
+		}
+	}
+	store_unlock(s);
+	return rc;
+}
+
+void store_txn_rollback(struct store *s)
+{
+	if (--s->txn_depth == 0)
+		store_tx_rollback(s);
+	else
+		s->txn_failed = 1;
+	store_unlock(s);
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/err.h"
 
 struct store;
@@ -102,5 +104,102 @@ int store_request_log_count(struct store *s, const char *action, int64_t *count,
 
 /* Delete audit rows older than `before_ms`. */
 int store_request_log_prune(struct store *s, int64_t before_ms, struct err *e);
+
+/* ---- transactions spanning several calls ----
+ * store_txn_begin() takes the store lock and opens a write transaction;
+ * every public function may be called inside it (the lock is recursive);
+ * commit or rollback ends it and releases the lock. Used to write a task's
+ * step and the resource it changes atomically. */
+int store_txn_begin(struct store *s, struct err *e);
+int store_txn_commit(struct store *s, struct err *e);
+void store_txn_rollback(struct store *s);
+
+/* ---- resources: documents keyed by (kind, id) ---- */
+
+#define STORE_KIND_MAX 24
+#define STORE_ID_MAX 64
+#define STORE_STATUS_MAX 32
+
+struct store_res {
+	char kind[STORE_KIND_MAX];
+	char id[STORE_ID_MAX];
+	int64_t tenant_id;
+	char status[STORE_STATUS_MAX];
+	json_t *doc;          /* owned (store_res_free) */
+	int64_t created;      /* unix seconds */
+	int64_t updated;
+	int64_t rev;          /* bumped by every update */
+};
+
+/* Insert a new resource (created/updated set to now, rev 1). An existing
+ * (kind, id): ERR_RESOURCE_IN_USE. */
+int store_res_insert(struct store *s, const struct store_res *r, struct err *e);
+
+/* Read one resource; tenant_id 0 = any tenant. Absent (or another tenant's):
+ * ERR_RESOURCE_NOT_FOUND. out->doc is owned by the caller. */
+int store_res_get(struct store *s, const char *kind, const char *id, int64_t tenant_id,
+		  struct store_res *out, struct err *e);
+
+/* All resources of a kind (tenant_id 0 = all tenants), oldest first.
+ * *out is an array the caller frees with store_res_list_free(). */
+int store_res_list(struct store *s, const char *kind, int64_t tenant_id, struct store_res **out,
+		   size_t *n, struct err *e);
+
+/* Write status and doc when the stored rev still equals r->rev (optimistic
+ * concurrency); bumps rev and updated. A stale rev: ERR_FAILED_OPERATION
+ * ("changed concurrently"); absent: ERR_RESOURCE_NOT_FOUND. On success
+ * r->rev and r->updated are refreshed. */
+int store_res_update(struct store *s, struct store_res *r, struct err *e);
+
+int store_res_delete(struct store *s, const char *kind, const char *id, struct err *e);
+
+void store_res_free(struct store_res *r);
+void store_res_list_free(struct store_res *list, size_t n);
+
+/* ---- private addresses (VIPs) ---- */
+
+/* Allocate the lowest free IPv4 address in [first, last] (dotted strings,
+ * same /8) to `owner` into out[16]; an owner that already has one gets it
+ * again. None free: ERR_RESOURCE_INSUFFICIENT. */
+int store_addr_alloc(struct store *s, const char *first, const char *last, const char *owner,
+		     char out[16], struct err *e);
+
+/* Release every address of `owner` (idempotent). */
+int store_addr_release(struct store *s, const char *owner, struct err *e);
+
+/* ---- tasks: the durable task engine's rows ---- */
+
+enum store_task_state { STORE_TASK_RUNNING, STORE_TASK_SUCCEEDED, STORE_TASK_FAILED };
+
+struct store_task {
+	int64_t id;
+	int64_t tenant_id;
+	char kind[48];
+	char resource[STORE_ID_MAX];
+	enum store_task_state state;
+	int step;
+	json_t *params;       /* owned */
+	char error_code[80];
+	char error_msg[512];
+	int64_t created;
+	int64_t updated;
+};
+
+/* Insert a running task at step 0; t->id receives its id. */
+int store_task_insert(struct store *s, struct store_task *t, struct err *e);
+
+int store_task_get(struct store *s, int64_t id, struct store_task *out, struct err *e);
+
+/* Every running task, oldest first (to resume after a restart). */
+int store_task_list_running(struct store *s, struct store_task **out, size_t *n, struct err *e);
+
+/* Write state, step, params and error of t (by id). */
+int store_task_update(struct store *s, const struct store_task *t, struct err *e);
+
+/* The id of the running task on `resource`, or 0 when none. */
+int store_task_running_for(struct store *s, const char *resource, int64_t *id, struct err *e);
+
+void store_task_free(struct store_task *t);
+void store_task_list_free(struct store_task *list, size_t n);
 
 #endif

@@ -42,6 +42,20 @@ enum store_stmt {
 	STORE_STMT_REQLOG_COUNT_ALL,
 	STORE_STMT_REQLOG_COUNT_ACTION,
 	STORE_STMT_REQLOG_PRUNE,
+	STORE_STMT_RES_INSERT,
+	STORE_STMT_RES_GET_TENANT,
+	STORE_STMT_RES_LIST,
+	STORE_STMT_RES_UPDATE,
+	STORE_STMT_RES_DELETE,
+	STORE_STMT_ADDR_USED,
+	STORE_STMT_ADDR_INSERT,
+	STORE_STMT_ADDR_OWNER,
+	STORE_STMT_ADDR_FREE,
+	STORE_STMT_TASK_INSERT,
+	STORE_STMT_TASK_GET,
+	STORE_STMT_TASK_LIST_ACTIVE,
+	STORE_STMT_TASK_UPDATE,
+	STORE_STMT_TASK_ACTIVE_FOR,
 	STORE_STMT__COUNT
 };
 
@@ -49,6 +63,8 @@ struct store {
 	sqlite3 *db;
 	pthread_mutex_t mu;
 	sqlite3_stmt *stmts[STORE_STMT__COUNT];
+	int txn_depth;      /* nesting of store_txn_begin (only the outermost commits) */
+	int txn_failed;     /* an inner level rolled back: the outermost must too */
 };
 
 void store_lock(struct store *s);

@@ -51,6 +51,44 @@ static const struct store_migration store_migrations[] = {
 	  "CREATE INDEX request_log_ts ON request_log(ts_ms);"
 	  "CREATE INDEX request_log_action ON request_log(action);"
 	  "PRAGMA user_version = 1;" },
+	/* Resources are documents: the columns hold what is looked up or
+	 * constrained (kind, id, owner, status), the JSON doc the rest, so a new
+	 * resource field needs no migration. */
+	{ 2,
+	  "CREATE TABLE resources ("
+	  "  kind      TEXT NOT NULL,"
+	  "  id        TEXT NOT NULL,"
+	  "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+	  "  status    TEXT NOT NULL DEFAULT '',"
+	  "  doc       TEXT NOT NULL,"
+	  "  created   INTEGER NOT NULL,"
+	  "  updated   INTEGER NOT NULL,"
+	  "  rev       INTEGER NOT NULL DEFAULT 1,"
+	  "  PRIMARY KEY (kind, id)"
+	  ");"
+	  "CREATE INDEX resources_tenant ON resources(kind, tenant_id);"
+	  /* private addresses (VIPs) and their owners; one row per address */
+	  "CREATE TABLE addresses ("
+	  "  addr  TEXT PRIMARY KEY,"
+	  "  owner TEXT NOT NULL"
+	  ");"
+	  "CREATE INDEX addresses_owner ON addresses(owner);"
+	  "CREATE TABLE tasks ("
+	  "  id        INTEGER PRIMARY KEY,"
+	  "  tenant_id INTEGER,"
+	  "  kind      TEXT NOT NULL,"
+	  "  resource  TEXT NOT NULL,"
+	  "  state     TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed')),"
+	  "  step      INTEGER NOT NULL DEFAULT 0,"
+	  "  params    TEXT NOT NULL DEFAULT '{}',"
+	  "  error_code TEXT NOT NULL DEFAULT '',"
+	  "  error_msg TEXT NOT NULL DEFAULT '',"
+	  "  created   INTEGER NOT NULL,"
+	  "  updated   INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX tasks_state ON tasks(state);"
+	  "CREATE INDEX tasks_resource ON tasks(resource);"
+	  "PRAGMA user_version = 2;" },
 };
 
 #define STORE_MIGRATION_COUNT ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# bench/gateway/run.sh - the gateway benchmark: pgfleetd next to nginx, same
+# machine, same client, one run.
+#
+#   bench/gateway/run.sh            # writes bench/gateway/RESULTS.md
+#   DURATION=20 RATE=1000 CONNS=32 WRK_DURATION=10 OUT=/tmp/r.md bench/gateway/run.sh
+#
+# What it does:
+#   1. builds the release daemon (make build/pgfleetd build/libpgfleet.a) and
+#      bench/gateway/loadgen.c, linked with build/libpgfleet.a so requests are
+#      signed by the project's own sign_tc3_authorization();
+#   2. starts pgfleetd twice on loopback ports with fresh data dirs: "nolimit"
+#      with {"rate_limit": 0} for the throughput runs, "limits" with the default
+#      per-action limits for the fixed-rate run;
+#   3. starts nginx (Debian nginx-light, master in the foreground, 2 workers,
+#      temp config) serving a static JSON file of exactly the DescribeRegions
+#      response size over keep-alive; POST is served through
+#      `error_page 405 =200` since nginx's static module refuses POST;
+#   4. loadgen closed loop (max throughput) against both, then open loop at
+#      RATE req/s for DURATION s against both (latency from the scheduled send
+#      time), then wrk as a cross-check against both;
+#   5. writes the figures, the machine and the exact commands to OUT.
+# Everything it starts is stopped on exit (by PID). Only 127.0.0.1 is used.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/bench/gateway"
+DURATION=${DURATION:-20}
+THROUGHPUT_DURATION=${THROUGHPUT_DURATION:-10}
+RATE=${RATE:-1000}
+CONNS=${CONNS:-32}
+WRK_DURATION=${WRK_DURATION:-10}
+OUT=${OUT:-$HERE/RESULTS.md}
+TMP=$(mktemp -d /tmp/pgfleet-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+log() { printf '== %s\n' "$*" >&2; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # PORT PID
+	for _ in $(seq 1 200); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		kill -0 "$2" 2>/dev/null || { echo "process $2 died before listening on $1" >&2; return 1; }
+		sleep 0.05
+	done
+	echo "nothing listening on 127.0.0.1:$1" >&2
+	return 1
+}
+
+# ---- build ----
+log "building the release daemon and loadgen"
+make -C "$ROOT" --no-print-directory build/pgfleetd build/libpgfleet.a >&2
+PKG_LIBS=$(pkg-config --libs libmicrohttpd jansson openssl sqlite3 libevent libcurl libpq)
+cc -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-I"$ROOT/src" -o "$TMP/loadgen" "$HERE/loadgen.c" "$ROOT/build/libpgfleet.a" $PKG_LIBS -lpq -lpthread -lm
+LOADGEN="$TMP/loadgen"
+
+# ---- pgfleetd x2 ----
+start_pgfleetd() { # NAME CONFIG_JSON -> sets PORT_<NAME>, CRED_<NAME>
+	local name=$1 cfg=$2 port dir
+	port=$(free_port)
+	dir="$TMP/data-$name"
+	mkdir -p "$dir"
+	printf '%s\n' "$cfg" >"$TMP/$name.json"
+	"$ROOT/build/pgfleetd" --data-dir "$dir" --listen "127.0.0.1:$port" --config "$TMP/$name.json" \
+		--log-level warn 2>"$TMP/$name.log" &
+	PIDS+=($!)
+	wait_port "$port" $!
+	for _ in $(seq 1 100); do [ -s "$dir/credentials.json" ] && break; sleep 0.05; done
+	printf -v "PORT_$name" '%s' "$port"
+	printf -v "CRED_$name" '%s' "$dir/credentials.json"
+}
+log "starting pgfleetd (rate_limit 0) and pgfleetd (default limits)"
+start_pgfleetd nolimit '{"rate_limit": 0}'
+start_pgfleetd limits '{}'
+
+# ---- the DescribeRegions response, as nginx's static file ----
+signed_curl() { # PORT CRED ACTION -> response body
+	local hdrs=()
+	while IFS=$'\t' read -r k v; do hdrs+=(-H "$k: $v"); done < <("$LOADGEN" --port "$1" --credentials "$2" --action "$3" --print-headers)
+	curl -sS --max-time 5 -X POST "${hdrs[@]}" --data-binary '{}' "http://127.0.0.1:$1/"
+}
+mkdir -p "$TMP/www"
+signed_curl "$PORT_nolimit" "$CRED_nolimit" DescribeRegions >"$TMP/www/regions.json"
+grep -q '"RegionSet"' "$TMP/www/regions.json" || { echo "DescribeRegions failed: $(cat "$TMP/www/regions.json")" >&2; exit 1; }
+RESP_BYTES=$(wc -c <"$TMP/www/regions.json")
+VERSIONS_BYTES=$(signed_curl "$PORT_nolimit" "$CRED_nolimit" DescribeDBVersions | wc -c)
+
+# ---- nginx ----
+NGINX_PORT=$(free_port)
+mkdir -p "$TMP/nginx"
+cat >"$TMP/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $TMP/nginx/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	keepalive_requests 10000000;
+	keepalive_timeout 60s;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		root $TMP/www;
+		default_type application/json;
+		location = / { error_page 405 =200 /regions.json; try_files /regions.json =404; }
+		location = /regions.json { }
+	}
+}
+EOF
+log "starting nginx on $NGINX_PORT"
+nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" 2>"$TMP/nginx.log" &
+PIDS+=($!)
+wait_port "$NGINX_PORT" $!
+NGINX_BYTES=$(curl -sS -X POST -H 'Content-Type: application/json' --data-binary '{}' "http://127.0.0.1:$NGINX_PORT/" | wc -c)
+[ "$NGINX_BYTES" = "$RESP_BYTES" ] || { echo "nginx serves $NGINX_BYTES bytes, want $RESP_BYTES" >&2; exit 1; }
+
+# ---- runs ----
+CMDS=()
+RESULTS=()
+run_loadgen() { # LABEL ARGS...
+	local label=$1
+	shift
+	local cmd=("$LOADGEN" --label "$label" "$@")
+	log "${cmd[*]}"
+	CMDS+=("loadgen --label $label $*")
+	local out
+	out=$("${cmd[@]}") || { echo "$out" >&2; echo "loadgen failed for $label" >&2; exit 1; }
+	echo "$out" >&2
+	RESULTS+=("$(grep '^JSON ' <<<"$out" | cut -c6-)")
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+T=(--duration "$THROUGHPUT_DURATION" --warmup 2 --connections "$CONNS")
+run_loadgen "nginx closed-loop" --port "$NGINX_PORT" --credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
+run_loadgen "pgfleetd closed-loop DescribeRegions" --port "$PORT_nolimit" --credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
+run_loadgen "pgfleetd closed-loop DescribeRegions+DescribeDBVersions" --port "$PORT_nolimit" --credentials "$CRED_nolimit" \
+	--action DescribeRegions --action DescribeDBVersions "${T[@]}"
+R=(--duration "$DURATION" --warmup 2 --connections "$CONNS" --rate "$RATE")
+run_loadgen "nginx open-loop" --port "$NGINX_PORT" --credentials "$CRED_limits" --action DescribeRegions "${R[@]}"
+run_loadgen "pgfleetd open-loop, limits on" --port "$PORT_limits" --credentials "$CRED_limits" \
+	--action DescribeRegions --action DescribeDBVersions "${R[@]}"
+
+# ---- wrk cross-check (closed loop; wrk's latency suffers coordinated omission) ----
+WRK_OUT=()
+run_wrk() { # LABEL PORT CRED
+	local lua="$TMP/wrk-$2.lua"
+	{
+		echo 'wrk.method = "POST"'
+		echo 'wrk.body = "{}"'
+		"$LOADGEN" --port "$2" --credentials "$3" --action DescribeRegions --print-headers |
+			while IFS=$'\t' read -r k v; do printf 'wrk.headers["%s"] = "%s"\n' "$k" "$v"; done
+	} >"$lua"
+	local cmd=(wrk -t1 -c"$CONNS" -d"${WRK_DURATION}s" --latency -s "$lua" "http://127.0.0.1:$2/")
+	log "${cmd[*]}"
+	CMDS+=("wrk -t1 -c$CONNS -d${WRK_DURATION}s --latency -s <signed POST DescribeRegions> http://127.0.0.1:PORT/   # $1")
+	WRK_OUT+=("### wrk: $1"$'\n\n```\n'"$("${cmd[@]}")"$'\n```\n')
+}
+run_wrk "nginx" "$NGINX_PORT" "$CRED_nolimit"
+run_wrk "pgfleetd (rate_limit 0)" "$PORT_nolimit" "$CRED_nolimit"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- report ----
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+row() { # JSON
+	printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$(field "$1" label)" "$(field "$1" conns)" \
+		"$(field "$1" rps)" "$(field "$1" p50_ms)" "$(field "$1" p90_ms)" "$(field "$1" p99_ms)" \
+		"$(field "$1" max_ms)" "$(field "$1" ok)" \
+		"$(( $(field "$1" api_errors) + $(field "$1" http_errors) + $(field "$1" io_errors) ))"
+}
+NGINX_RPS=$(field "${RESULTS[0]}" rps)
+PGF_RPS=$(field "${RESULTS[1]}" rps)
+OPEN_P99=$(field "${RESULTS[4]}" p99_ms)
+OPEN_ERR=$(( $(field "${RESULTS[4]}" api_errors) + $(field "${RESULTS[4]}" http_errors) + $(field "${RESULTS[4]}" io_errors) ))
+RATIO=$(python3 -c "print(f'{$PGF_RPS / $NGINX_RPS:.2f}')")
+P99_OK=$(python3 -c "print('met' if $OPEN_P99 < 5 and $OPEN_ERR == 0 else 'NOT met')")
+RATIO_OK=$(python3 -c "print('met' if $PGF_RPS * 3 >= $NGINX_RPS else 'NOT met')")
+
+{
+	echo "# Gateway benchmark: pgfleetd vs nginx"
+	echo
+	echo "Generated by \`bench/gateway/run.sh\` (do not edit by hand; re-run it)."
+	echo
+	echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "- Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, Linux $(uname -r); client, pgfleetd and nginx share the 2 cores"
+	echo "- Load average before / after: $LOAD_BEFORE / $LOAD_AFTER (other work on the machine adds noise)"
+	echo "- pgfleetd: release build (\`make\`, -O2), http_threads 2 (default); nginx $(nginx -v 2>&1 | cut -d/ -f2), worker_processes 2, static file"
+	echo "- Request: POST / TC3-HMAC-SHA256-signed, body \`{}\`, keep-alive, one request in flight per connection"
+	echo "- Response sizes: DescribeRegions $RESP_BYTES bytes (nginx serves a file of the same size), DescribeDBVersions $VERSIONS_BYTES bytes"
+	echo
+	echo "Command: \`DURATION=$DURATION THROUGHPUT_DURATION=$THROUGHPUT_DURATION RATE=$RATE CONNS=$CONNS WRK_DURATION=$WRK_DURATION bench/gateway/run.sh\`"
+	echo
+	echo "## Targets"
+	echo
+	echo "| target | measured | |"
+	echo "|---|---|---|"
+	echo "| p99 < 5 ms at $RATE req/s (open loop, limits on, no errors) | p99 $OPEN_P99 ms, $OPEN_ERR errors | $P99_OK |"
+	echo "| pgfleetd throughput >= 1/3 of nginx | $(printf '%.0f' "$PGF_RPS") vs $(printf '%.0f' "$NGINX_RPS") req/s = $RATIO | $RATIO_OK |"
+	echo
+	echo "## loadgen (bench/gateway/loadgen.c)"
+	echo
+	echo "Closed loop: $THROUGHPUT_DURATION s measured after 2 s warm-up. Open loop: $RATE req/s for $DURATION s after 2 s warm-up, latency from the scheduled send time (no coordinated omission). Latencies in ms."
+	echo
+	echo "| run | conns | req/s | p50 | p90 | p99 | max | ok | errors |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for j in "${RESULTS[@]}"; do row "$j"; done
+	echo
+	echo "Commands (loadgen, in order):"
+	echo
+	echo '```'
+	for c in "${CMDS[@]}"; do echo "$c"; done
+	echo '```'
+	echo
+	echo "## wrk cross-check (-t1 -c$CONNS, ${WRK_DURATION}s, closed loop)"
+	echo
+	for w in "${WRK_OUT[@]}"; do echo "$w"; done
+} >"$OUT"
+log "wrote $OUT"
+cat "$OUT"

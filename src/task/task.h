@@ -1,0 +1,63 @@
+/*
+ * task.h - the durable task engine.
+ *
+ * A state-changing action records a task (a row in the store, written in
+ * the same transaction as the resource it changes) and returns at once.
+ * Worker threads run tasks step by step. After each step the engine writes,
+ * in one store transaction, the step's resource change (if the step left
+ * one in run->res) and the task's next step, so the store always says how
+ * far a task got. Steps must be idempotent: after the daemon is killed at
+ * any point, task_engine_start() resumes every running task at the step it
+ * had reached, and that step runs again.
+ *
+ * A step that fails ends the task as `failed` (code and message recorded);
+ * before that the kind's `on_fail` step runs to leave the resource in a
+ * defined state (marked, resources freed) - never half-created.
+ */
+#ifndef PGFLEET_TASK_TASK_H
+#define PGFLEET_TASK_TASK_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+#define TASK_THREADS_DEFAULT 4
+#define TASK_QUEUE_MAX 4096
+
+struct task_engine;
+
+struct task_run {
+	struct task_engine *eng;
+	struct store *store;
+	struct store_task *task;   /* params may be changed; saved with the step */
+	struct store_res *res;     /* set by a step: written with the step's commit */
+	void *ctx;                 /* the daemon's services, given to task_engine_start */
+};
+
+/* A step returns 0 when done, -1 after err_set() on failure. */
+typedef int (*task_step_fn)(struct task_run *run, struct err *e);
+
+struct task_kind {
+	const char *name;
+	const task_step_fn *steps;
+	size_t nsteps;
+	task_step_fn on_fail;      /* may be NULL */
+};
+
+/* Start `nthreads` workers and resume every running task of the store. */
+int task_engine_start(struct task_engine **out, struct store *s, const struct task_kind *kinds,
+		      size_t nkinds, int nthreads, void *ctx, struct err *e);
+
+/* Let the workers finish the step they are in, then stop them. Tasks left
+ * unfinished resume at the next start. */
+void task_engine_stop(struct task_engine *eng);
+
+/* Queue a task already inserted in the store (after its transaction committed). */
+int task_engine_enqueue(struct task_engine *eng, int64_t task_id, struct err *e);
+
+/* Block until task `id` is no longer running or timeout_ms passes (tests,
+ * synchronous operator commands). 1 finished, 0 timeout, -1 error. */
+int task_engine_wait(struct task_engine *eng, int64_t id, int timeout_ms, struct err *e);
+
+#endif
