@@ -18,7 +18,19 @@
 #include "core/err.h"
 #include "store/store.h"
 
+struct config;
+struct task_engine;
+
+/* What handlers may use besides their parameters (owned by the daemon). */
+struct api_services {
+	const struct config *cfg;
+	struct store *store;
+	struct task_engine *tasks;
+	void *fleet;                     /* struct fleet (src/task/fleet.h) */
+};
+
 struct api_ctx {
+	const struct api_services *svc;
 	const struct api_action *action;
 	json_t *params;                  /* validated parameters, borrowed */
 	const struct store_tenant *tenant;

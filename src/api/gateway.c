@@ -42,6 +42,7 @@
 
 struct gateway {
 	struct MHD_Daemon *mhd;
+	const struct api_services *svc;
 	const struct config *cfg;
 	struct store *store;
 	struct rl *rl;
@@ -207,6 +208,7 @@ static int gw_dispatch(struct gw_call *c)
 {
 	api_handler_fn fn = api_handler_find(c->action->name);
 	struct api_ctx ctx = {
+		.svc = c->gw->svc,
 		.action = c->action,
 		.params = c->d.params,
 		.tenant = &c->tenant,
@@ -429,8 +431,9 @@ static int gw_parse_listen(const char *listen, struct sockaddr_in *sa, struct er
 	return 0;
 }
 
-int gateway_start(struct gateway **out, const struct config *cfg, struct store *store, struct err *e)
+int gateway_start(struct gateway **out, const struct api_services *svc, struct err *e)
 {
+	const struct config *cfg = svc->cfg;
 	struct sockaddr_in sa;
 	struct gateway *gw;
 	const union MHD_DaemonInfo *di;
@@ -445,8 +448,9 @@ int gateway_start(struct gateway **out, const struct config *cfg, struct store *
 		free(gw);
 		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
 	}
+	gw->svc = svc;
 	gw->cfg = cfg;
-	gw->store = store;
+	gw->store = svc->store;
 	pthread_mutex_init(&gw->log_lock, NULL);
 	gw->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,

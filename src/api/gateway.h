@@ -14,9 +14,11 @@
 
 struct gateway;
 
-/* Bind cfg->listen and start serving. `store` must outlive the gateway. */
-int gateway_start(struct gateway **out, const struct config *cfg, struct store *store,
-		  struct err *e);
+struct api_services;
+
+/* Bind cfg->listen and start serving. `svc` (config, store, task engine)
+ * must outlive the gateway. */
+int gateway_start(struct gateway **out, const struct api_services *svc, struct err *e);
 
 /* Stop accepting, finish in-flight requests, flush the audit log, free. */
 void gateway_stop(struct gateway *gw);

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "api/catalog.h"
+#include "api/instances.h"
 
 struct api_handler {
 	const char *action;
@@ -14,11 +15,29 @@ struct api_handler {
 };
 
 static const struct api_handler api_handlers[] = {
+	/* catalog */
 	{ "DescribeClasses", catalog_describe_classes },
 	{ "DescribeDBVersions", catalog_describe_db_versions },
 	{ "DescribeProductConfig", catalog_describe_product_config },
 	{ "DescribeRegions", catalog_describe_regions },
 	{ "DescribeZones", catalog_describe_zones },
+	/* instances */
+	{ "CreateDBInstances", instances_create_legacy },
+	{ "CreateInstances", instances_create },
+	{ "DescribeDBInstanceAttribute", instances_describe_attribute },
+	{ "DescribeDBInstances", instances_describe },
+	{ "DestroyDBInstance", instances_destroy },
+	{ "DisIsolateDBInstances", instances_disisolate },
+	{ "InitDBInstances", instances_init },
+	{ "IsolateDBInstances", instances_isolate },
+	{ "ModifyDBInstanceName", instances_modify_name },
+	{ "ModifyDBInstancesProject", instances_modify_project },
+	{ "RestartDBInstance", instances_restart },
+	/* accounts and databases */
+	{ "DescribeAccounts", accounts_describe },
+	{ "DescribeDatabases", databases_describe },
+	{ "ModifyAccountRemark", accounts_modify_remark },
+	{ "ResetAccountPassword", accounts_reset_password },
 };
 
 api_handler_fn api_handler_find(const char *action)

@@ -795,34 +795,44 @@ static int mp_disposition_name(const char *v, size_t len, char **name, struct er
 	return mp_bad(e, "a part has no name");
 }
 
-/* Find the part name in a header block (lines separated by CRLF). */
+/* One header line of a part: sets *name from Content-Disposition. */
+static int mp_header_line(const char *line, size_t ll, char **name, struct err *e)
+{
+	const char *colon = memchr(line, ':', ll);
+	const char *v;
+
+	if (colon == NULL)
+		return mp_bad(e, "malformed part header");
+	if ((size_t)(colon - line) != 19 || strncasecmp(line, "Content-Disposition", 19) != 0)
+		return 0;   /* Content-Type and others: not needed */
+	if (*name != NULL)
+		return mp_bad(e, "duplicated Content-Disposition");
+	for (v = colon + 1; v < line + ll && (*v == ' ' || *v == '\t'); v++)
+		;
+	return mp_disposition_name(v, (size_t)(line + ll - v), name, e);
+}
+
+/* Find the part name in a header block (lines separated by CRLF). On
+ * failure *name is NULL. */
 static int mp_part_name(const char *h, size_t len, char **name, struct err *e)
 {
 	size_t i = 0;
+	int rc = 0;
 
 	*name = NULL;
-	while (i < len) {
+	while (i < len && rc == 0) {
 		const char *eol = memmem(h + i, len - i, "\r\n", 2);
 		size_t ll = eol != NULL ? (size_t)(eol - (h + i)) : len - i;
-		const char *line = h + i;
-		const char *colon = memchr(line, ':', ll);
-		if (colon == NULL)
-			return mp_bad(e, "malformed part header");
-		if ((size_t)(colon - line) == 19 && strncasecmp(line, "Content-Disposition", 19) == 0) {
-			if (*name != NULL) {
-				free(*name);
-				*name = NULL;
-				return mp_bad(e, "duplicated Content-Disposition");
-			}
-			const char *v = colon + 1;
-			while (v < line + ll && (*v == ' ' || *v == '\t'))
-				v++;
-			if (mp_disposition_name(v, (size_t)(line + ll - v), name, e) != 0)
-				return -1;
-		}
+		rc = mp_header_line(h + i, ll, name, e);
 		i += ll + 2;
 	}
-	return *name != NULL ? 0 : mp_bad(e, "a part has no Content-Disposition");
+	if (rc == 0 && *name == NULL)
+		rc = mp_bad(e, "a part has no Content-Disposition");
+	if (rc != 0) {
+		free(*name);
+		*name = NULL;
+	}
+	return rc;
 }
 
 /* One part starting at s (just after "--boundary\r\n"); *used = bytes up to

@@ -43,6 +43,10 @@ static const struct config_entry config_table[] = {
 	INT(rate_limit, "1", 0, 1, "1: enforce each action's per-tenant frequency limit; 0: off (benchmarks)"),
 	STR(pg_bin_root, "/usr/lib/postgresql", "directory holding PostgreSQL major versions (<root>/<major>/bin)"),
 	INT(request_log_days, "30", 1, 3650, "days the API request audit log is kept"),
+	STR(vip_first, "127.10.0.1", "first private address (VIP) given to instances, in 127.0.0.0/8"),
+	STR(vip_last, "127.10.255.254", "last private address (VIP) given to instances"),
+	INT(keep_instances_running, "0", 0, 1, "1: leave PostgreSQL servers running when the daemon stops"),
+	INT(supervise_ms, "1000", 100, 60000, "interval of the supervisor (crashed servers, storage quotas)"),
 };
 
 #define CONFIG_NENTRIES (sizeof(config_table) / sizeof(config_table[0]))

@@ -17,7 +17,7 @@
 #include "core/err.h"
 
 struct config {
-	char data_dir[PATH_MAX / 2];     /* half: room for file names under it */
+	char data_dir[1024];        /* bounded: room for file names under it */
 	char listen[128];           /* ADDR:PORT */
 	char log_level[16];
 	int http_threads;           /* libmicrohttpd worker threads */
@@ -27,6 +27,10 @@ struct config {
 	int rate_limit;             /* 1: enforce per-action limits */
 	char pg_bin_root[PATH_MAX]; /* where PostgreSQL major versions live */
 	int request_log_days;       /* audit log retention */
+	char vip_first[16];         /* private addresses given to instances */
+	char vip_last[16];
+	int keep_instances_running; /* 1: postmasters outlive a daemon stop */
+	int supervise_ms;           /* supervisor pass interval */
 	json_t *catalog;            /* {"regions":[...],"zones":[...],"specs":[...]} owned */
 };
 

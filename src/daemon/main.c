@@ -21,11 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "api/catalog.h"
 #include "api/gateway.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "task/fleet.h"
 
 #define MAIN_FLUSH_MS 200          /* audit-log batch interval */
 #define MAIN_PRUNE_S 3600          /* audit-log retention check interval */
@@ -34,6 +36,8 @@ struct daemon_state {
 	struct config cfg;
 	struct store *store;
 	struct gateway *gw;
+	struct fleet fleet;
+	struct api_services svc;
 	struct event_base *base;
 	const char *config_path;
 	const char *data_dir;
@@ -205,6 +209,13 @@ static void on_flush_cb(evutil_socket_t fd, short what, void *arg)
 	gateway_flush_log(st->gw);
 }
 
+static void on_supervise_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon_state *st = arg;
+
+	fleet_supervise(&st->fleet);
+}
+
 static void on_prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon_state *st = arg;
@@ -215,14 +226,29 @@ static void on_prune_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("main", "audit log prune: %s", e.msg);
 }
 
+/* Everything the loop serves: fleet (tasks resume here), then the gateway. */
+static int serve_start(struct daemon_state *st, struct err *e)
+{
+	if (bootstrap_root(st, e) != 0 || catalog_init(&st->cfg, e) != 0)
+		return -1;
+	if (fleet_start(&st->fleet, &st->cfg, st->store, e) != 0)
+		return -1;
+	st->svc = (struct api_services){ .cfg = &st->cfg, .store = st->store, .tasks = st->fleet.tasks,
+					 .fleet = &st->fleet };
+	if (gateway_start(&st->gw, &st->svc, e) != 0) {
+		fleet_stop(&st->fleet, 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int serve(struct daemon_state *st, struct err *e)
 {
 	struct timeval flush_tv = { 0, MAIN_FLUSH_MS * 1000 }, prune_tv = { MAIN_PRUNE_S, 0 };
-	struct event *ev[4];
+	struct timeval sup_tv = { st->cfg.supervise_ms / 1000, (st->cfg.supervise_ms % 1000) * 1000 };
+	struct event *ev[5];
 	int rc = 0;
 
-	if (bootstrap_root(st, e) != 0 || catalog_init(&st->cfg, e) != 0)
-		return -1;
 	st->base = event_base_new();
 	if (st->base == NULL)
 		return err_set(e, ERR_INTERNAL_ERROR, "event_base_new failed");
@@ -230,18 +256,21 @@ static int serve(struct daemon_state *st, struct err *e)
 	ev[1] = evsignal_new(st->base, SIGINT, on_signal_cb, st);
 	ev[2] = event_new(st->base, -1, EV_PERSIST, on_flush_cb, st);
 	ev[3] = event_new(st->base, -1, EV_PERSIST, on_prune_cb, st);
+	ev[4] = event_new(st->base, -1, EV_PERSIST, on_supervise_cb, st);
 	event_add(ev[0], NULL);
 	event_add(ev[1], NULL);
-	if (gateway_start(&st->gw, &st->cfg, st->store, e) != 0) {
+	if (serve_start(st, e) != 0) {
 		rc = -1;
 	} else {
 		event_add(ev[2], &flush_tv);
 		event_add(ev[3], &prune_tv);
+		event_add(ev[4], &sup_tv);
 		log_info("main", "pgfleetd listening on http://%s (data dir %s)", st->cfg.listen, st->cfg.data_dir);
 		event_base_dispatch(st->base);
 		gateway_stop(st->gw);
+		fleet_stop(&st->fleet, st->cfg.keep_instances_running);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		event_free(ev[i]);
 	event_base_free(st->base);
 	catalog_close();

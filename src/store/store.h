@@ -153,6 +153,13 @@ int store_res_update(struct store *s, struct store_res *r, struct err *e);
 
 int store_res_delete(struct store *s, const char *kind, const char *id, struct err *e);
 
+/* Read-modify-write in one transaction: read (kind, id) (tenant_id 0 =
+ * any), call fn on it (fn may change status and doc, or fail), write it
+ * back. Errors as store_res_get, or whatever fn set. */
+int store_res_modify(struct store *s, const char *kind, const char *id, int64_t tenant_id,
+		     int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
+		     struct err *e);
+
 void store_res_free(struct store_res *r);
 void store_res_list_free(struct store_res *list, size_t n);
 

@@ -213,6 +213,27 @@ int store_res_delete(struct store *s, const char *kind, const char *id, struct e
 	return rc;
 }
 
+int store_res_modify(struct store *s, const char *kind, const char *id, int64_t tenant_id,
+		     int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
+		     struct err *e)
+{
+	struct store_res r;
+
+	if (store_txn_begin(s, e) != 0)
+		return -1;
+	if (store_res_get(s, kind, id, tenant_id, &r, e) != 0) {
+		store_txn_rollback(s);
+		return -1;
+	}
+	if (fn(&r, arg, e) != 0 || store_res_update(s, &r, e) != 0) {
+		store_res_free(&r);
+		store_txn_rollback(s);
+		return -1;
+	}
+	store_res_free(&r);
+	return store_txn_commit(s, e);
+}
+
 void store_res_free(struct store_res *r)
 {
 	if (r == NULL)

@@ -40,7 +40,9 @@ static int task_commit(struct task_run *run, struct err *e)
 {
 	if (store_txn_begin(run->store, e) != 0)
 		return -1;
-	if ((run->res == NULL || store_res_update(run->store, run->res, e) == 0) &&
+	if ((run->mutate == NULL ||
+	     store_res_modify(run->store, run->kind->res_kind, run->task->resource, 0, run->mutate,
+			      run->mutate_arg, e) == 0) &&
 	    store_task_update(run->store, run->task, e) == 0)
 		return store_txn_commit(run->store, e);
 	store_txn_rollback(run->store);
@@ -56,7 +58,7 @@ static void task_fail(struct task_run *run, const struct task_kind *k, struct er
 	snprintf(ctx, sizeof(ctx), "task %lld", (long long)t->id);
 	log_warn(ctx, "%s on %s failed at step %d: %s: %s", t->kind, t->resource, t->step,
 		 err_code_name(cause->code), err_message(cause, ERR_LANG_EN));
-	run->res = NULL;
+	run->mutate = NULL;
 	if (k != NULL && k->on_fail != NULL && k->on_fail(run, &e) != 0)
 		log_error(ctx, "cleanup after failure: %s", err_message(&e, ERR_LANG_EN));
 	t->state = STORE_TASK_FAILED;
@@ -64,7 +66,6 @@ static void task_fail(struct task_run *run, const struct task_kind *k, struct er
 	snprintf(t->error_msg, sizeof(t->error_msg), "%s", err_message(cause, ERR_LANG_EN));
 	if (task_commit(run, &e) != 0)
 		log_error(ctx, "cannot record failure: %s", err_message(&e, ERR_LANG_EN));
-	store_res_free(run->res);
 }
 
 /* Run task `id` from its recorded step to its end. */
@@ -82,7 +83,7 @@ static void task_execute(struct task_engine *eng, int64_t id)
 	}
 	k = task_kind_find(eng, t.kind);
 	while (t.state == STORE_TASK_RUNNING) {
-		struct task_run run = { .eng = eng, .store = eng->store, .task = &t, .ctx = eng->ctx };
+		struct task_run run = { .eng = eng, .store = eng->store, .kind = k, .task = &t, .ctx = eng->ctx };
 		if (k == NULL || (size_t)t.step >= k->nsteps) {
 			err_set(&e, ERR_INTERNAL_ERROR, "unknown task kind or step");
 			task_fail(&run, k, &e);
@@ -90,7 +91,6 @@ static void task_execute(struct task_engine *eng, int64_t id)
 		}
 		log_debug(ctx, "%s on %s: step %d", t.kind, t.resource, t.step);
 		if (k->steps[t.step](&run, &e) != 0) {
-			store_res_free(run.res);
 			task_fail(&run, k, &e);
 			break;
 		}
@@ -99,10 +99,8 @@ static void task_execute(struct task_engine *eng, int64_t id)
 			t.state = STORE_TASK_SUCCEEDED;
 		if (task_commit(&run, &e) != 0) {
 			log_error(ctx, "cannot save step %d: %s", t.step, err_message(&e, ERR_LANG_EN));
-			store_res_free(run.res);
 			break; /* resumes at the next start */
 		}
-		store_res_free(run.res);
 	}
 	if (t.state == STORE_TASK_SUCCEEDED)
 		log_info(ctx, "%s on %s succeeded", t.kind, t.resource);

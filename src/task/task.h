@@ -4,9 +4,9 @@
  * A state-changing action records a task (a row in the store, written in
  * the same transaction as the resource it changes) and returns at once.
  * Worker threads run tasks step by step. After each step the engine writes,
- * in one store transaction, the step's resource change (if the step left
- * one in run->res) and the task's next step, so the store always says how
- * far a task got. Steps must be idempotent: after the daemon is killed at
+ * in one store transaction, the step's resource change (run->mutate, applied
+ * to the freshly read resource so that concurrent edits are not lost) and
+ * the task's next step, so the store always says how far a task got. Steps must be idempotent: after the daemon is killed at
  * any point, task_engine_start() resumes every running task at the step it
  * had reached, and that step runs again.
  *
@@ -27,11 +27,16 @@
 
 struct task_engine;
 
+/* A change to the task's resource, applied inside the step's commit. */
+typedef int (*task_mutate_fn)(struct store_res *r, void *arg, struct err *e);
+
 struct task_run {
 	struct task_engine *eng;
 	struct store *store;
+	const struct task_kind *kind;
 	struct store_task *task;   /* params may be changed; saved with the step */
-	struct store_res *res;     /* set by a step: written with the step's commit */
+	task_mutate_fn mutate;     /* set by a step: applied to the resource when the step commits */
+	void *mutate_arg;
 	void *ctx;                 /* the daemon's services, given to task_engine_start */
 };
 
@@ -40,9 +45,10 @@ typedef int (*task_step_fn)(struct task_run *run, struct err *e);
 
 struct task_kind {
 	const char *name;
+	const char *res_kind;      /* store resource kind of task->resource */
 	const task_step_fn *steps;
 	size_t nsteps;
-	task_step_fn on_fail;      /* may be NULL */
+	task_step_fn on_fail;      /* may be NULL; may set run->mutate too */
 };
 
 /* Start `nthreads` workers and resume every running task of the store. */

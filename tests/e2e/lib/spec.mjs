@@ -1,7 +1,8 @@
 // spec.mjs - the API index the table-driven tests walk: every action with
-// its inputs, from the reference inventory (shared/reference/api-spec.json,
-// beside the repository) or $PGFLEET_API_SPEC. loadSpec() returns null when
-// no copy is reachable; callers skip their table tests then.
+// its inputs, from $PGFLEET_API_SPEC, else the project's api/pgfleet-api.json
+// (the file the action table is generated from), else the reference
+// inventory shared/reference/api-spec.json beside the repository.
+// loadSpec() returns null when none is reachable; callers skip then.
 //
 // minimalParams() builds the smallest parameter set that satisfies an
 // action's schema (required fields only, first enum value, range minimum),
@@ -14,6 +15,7 @@ import { REPO_ROOT } from "./daemon.mjs";
 
 const CANDIDATES = [
   process.env.PGFLEET_API_SPEC,
+  path.join(REPO_ROOT, "api/pgfleet-api.json"),
   path.join(REPO_ROOT, "../shared/reference/api-spec.json"),
   "/work/shared/reference/api-spec.json",
 ].filter(Boolean);
@@ -54,8 +56,11 @@ function scalarValue(f) {
     case "Timestamp":
       return "2024-01-02 03:04:05";
     default: {
-      const min = !f.array && f.range && typeof f.range.min === "number" ? f.range.min : 1;
-      return "e2e-x".padEnd(Math.max(min, 5), "x").slice(0, Math.max(min, 5));
+      // range of a string = its length (api/pgfleet-api.json conventions)
+      const min = f.range && typeof f.range.min === "number" ? f.range.min : 1;
+      const max = f.range && typeof f.range.max === "number" ? f.range.max : 64;
+      const len = Math.max(min, Math.min(5, max));
+      return "e2e-x".padEnd(len, "x").slice(0, len);
     }
   }
 }

@@ -1,0 +1,214 @@
+/*
+ * fleet.c - see fleet.h: start/stop of the instance machinery and the
+ * supervisor pass.
+ */
+#include "task/fleet.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define FLEET_QUOTA_EVERY 15      /* supervisor passes between storage checks */
+
+/* A directory the node user can traverse (0711), created if missing. */
+static int fleet_dir(const char *path, struct err *e)
+{
+	if (mkdir(path, 0711) != 0 && errno != EEXIST)
+		return err_set(e, ERR_INTERNAL_ERROR, "mkdir %s: %s", path, strerror(errno));
+	if (chmod(path, 0711) != 0)
+		return err_set(e, ERR_INTERNAL_ERROR, "chmod %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, struct err *e)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg = cfg;
+	f->store = s;
+	snprintf(f->nodes_root, sizeof(f->nodes_root), "%s/nodes", cfg->data_dir);
+	snprintf(f->templates_root, sizeof(f->templates_root), "%s/templates", cfg->data_dir);
+	/* the data dir itself must be traversable by the node user */
+	if (fleet_dir(cfg->data_dir, e) != 0 || fleet_dir(f->nodes_root, e) != 0 ||
+	    fleet_dir(f->templates_root, e) != 0)
+		return -1;
+	if (pgnode_user_ensure(&f->user, e) != 0)
+		return -1;
+	log_info("fleet", "PostgreSQL servers run as %s (uid %d)", f->user.name, (int)f->user.uid);
+	return task_engine_start(&f->tasks, s, fleet_task_kinds, fleet_task_kinds_count, TASK_THREADS_DEFAULT,
+				 f, e);
+}
+
+int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *n, struct err *e)
+{
+	const char *id = json_string_value(json_object_get(doc, "NodeId"));
+	const char *vip = json_string_value(json_object_get(doc, "Vip"));
+	const char *bin = json_string_value(json_object_get(doc, "BinDir"));
+
+	memset(n, 0, sizeof(*n));
+	if (id == NULL || bin == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "instance document lacks its node");
+	snprintf(n->dir, sizeof(n->dir), "%s/%s", f->nodes_root, id);
+	snprintf(n->bin_dir, sizeof(n->bin_dir), "%s", bin);
+	snprintf(n->listen_addr, sizeof(n->listen_addr), "%s", vip ? vip : "");
+	n->port = FLEET_PORT;
+	n->user = &f->user;
+	return 0;
+}
+
+int fleet_connect(const json_t *doc, const char *dbname, PGconn **out, struct err *e)
+{
+	struct pgsql_target t = {
+		.host = json_string_value(json_object_get(doc, "Vip")),
+		.port = FLEET_PORT,
+		.user = PGNODE_SUPERUSER,
+		.password = json_string_value(json_object_get(doc, "SuperPassword")),
+		.dbname = dbname,
+	};
+
+	if (t.host == NULL || t.password == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "instance has no address yet");
+	return pgsql_connect(&t, out, e);
+}
+
+int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, const char *resource,
+		      json_t *params, int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
+		      int64_t *task_id, struct err *e)
+{
+	struct store_task t;
+	int64_t busy;
+
+	memset(&t, 0, sizeof(t));
+	t.tenant_id = tenant_id;
+	snprintf(t.kind, sizeof(t.kind), "%s", kind);
+	snprintf(t.resource, sizeof(t.resource), "%s", resource);
+	t.params = params;
+	if (store_txn_begin(f->store, e) != 0)
+		return -1;
+	/* one task at a time per instance */
+	if (store_task_running_for(f->store, resource, &busy, e) != 0 || busy != 0) {
+		store_txn_rollback(f->store);
+		if (busy != 0)
+			err_set(e, ERR_OPERATION_DENIED_INSTANCE_STATUS_LIMIT_ERROR,
+				"Instance %s is busy with another operation; retry later.", resource);
+		return -1;
+	}
+	if ((fn != NULL && store_res_modify(f->store, FLEET_KIND, resource, tenant_id, fn, arg, e) != 0) ||
+	    store_task_insert(f->store, &t, e) != 0) {
+		store_txn_rollback(f->store);
+		return -1;
+	}
+	if (store_txn_commit(f->store, e) != 0)
+		return -1;
+	*task_id = t.id;
+	return task_engine_enqueue(f->tasks, t.id, e);
+}
+
+/* ---- supervision ---- */
+
+static int fleet_set_restarting(struct store_res *r, void *arg, struct err *e)
+{
+	if (strcmp(r->status, "running") != 0 && strcmp(r->status, "readonly") != 0)
+		return err_set(e, ERR_OPERATION_DENIED_INSTANCE_STATUS_LIMIT_ERROR, "status changed");
+	snprintf(r->status, sizeof(r->status), "restarting");
+	return 0;
+}
+
+/* An instance that should run but whose postmaster is gone gets a recover task. */
+static void fleet_check_alive(struct fleet *f, struct store_res *r)
+{
+	struct pgnode n;
+	struct pgnode_state st;
+	struct err e;
+	int64_t task;
+
+	if (fleet_primary_node(f, r->doc, &n, &e) != 0 || pgnode_status(&n, &st, &e) != 0 || st.running)
+		return;
+	log_warn(r->id, "postmaster is not running: restarting it");
+	if (fleet_task_submit(f, r->tenant_id, "instance.recover", r->id, NULL, fleet_set_restarting, NULL, &task,
+			      &e) != 0)
+		log_warn(r->id, "cannot schedule recovery: %s", err_message(&e, ERR_LANG_EN));
+}
+
+static int fleet_set_quota_status(struct store_res *r, void *arg, struct err *e)
+{
+	const char *want = arg;
+	const char *from = strcmp(want, "readonly") == 0 ? "running" : "readonly";
+
+	/* the status changes when the task has really flipped the setting */
+	if (strcmp(r->status, from) != 0)
+		return err_set(e, ERR_OPERATION_DENIED_INSTANCE_STATUS_LIMIT_ERROR, "status changed");
+	return 0;
+}
+
+/* Over its Storage: readonly (a task flips default_transaction_read_only);
+ * back under (data freed or storage grown): running again. */
+static void fleet_check_quota(struct fleet *f, struct store_res *r)
+{
+	struct pgnode n;
+	struct err e;
+	long long used;
+	int64_t task;
+	long long quota = (long long)json_integer_value(json_object_get(r->doc, "StorageGb")) << 30;
+	int ro = strcmp(r->status, "readonly") == 0;
+
+	if (quota <= 0 || fleet_primary_node(f, r->doc, &n, &e) != 0 || pgnode_data_size(&n, &used, &e) != 0)
+		return;
+	if (used > quota && !ro) {
+		log_warn(r->id, "storage %lld bytes over quota %lld: read-only", used, quota);
+		fleet_task_submit(f, r->tenant_id, "instance.readonly", r->id, NULL, fleet_set_quota_status,
+				  (void *)"readonly", &task, &e);
+	} else if (used <= quota && ro) {
+		log_info(r->id, "storage back under quota: writable again");
+		fleet_task_submit(f, r->tenant_id, "instance.writable", r->id, NULL, fleet_set_quota_status,
+				  (void *)"running", &task, &e);
+	}
+}
+
+void fleet_supervise(struct fleet *f)
+{
+	static unsigned pass;
+	struct store_res *list;
+	size_t n;
+	struct err e;
+
+	if (store_res_list(f->store, FLEET_KIND, 0, &list, &n, &e) != 0)
+		return;
+	pass++;
+	for (size_t i = 0; i < n; i++) {
+		int64_t busy;
+		if (strcmp(list[i].status, "running") != 0 && strcmp(list[i].status, "readonly") != 0)
+			continue;
+		if (store_task_running_for(f->store, list[i].id, &busy, &e) != 0 || busy != 0)
+			continue;
+		fleet_check_alive(f, &list[i]);
+		if (pass % FLEET_QUOTA_EVERY == 0)
+			fleet_check_quota(f, &list[i]);
+	}
+	store_res_list_free(list, n);
+}
+
+void fleet_stop(struct fleet *f, int keep_running)
+{
+	struct store_res *list;
+	size_t n;
+	struct err e;
+
+	task_engine_stop(f->tasks);
+	f->tasks = NULL;
+	if (keep_running || store_res_list(f->store, FLEET_KIND, 0, &list, &n, &e) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct pgnode node;
+		if (json_object_get(list[i].doc, "NodeId") == NULL ||
+		    fleet_primary_node(f, list[i].doc, &node, &e) != 0)
+			continue;
+		if (pgnode_stop(&node, PGNODE_STOP_FAST, PGNODE_STOP_TIMEOUT_MS, &e) != 0)
+			log_warn(list[i].id, "stop: %s", err_message(&e, ERR_LANG_EN));
+	}
+	store_res_list_free(list, n);
+}

@@ -1,0 +1,66 @@
+/*
+ * fleet.h - the instances this daemon runs: the shared state the instance
+ * tasks, the supervisor and the instance handlers need (where nodes live,
+ * which OS user runs them, the task engine), and the instance document.
+ *
+ * An instance is a store resource of kind "instance" whose JSON document
+ * holds its spec, its nodes (today one Primary; standbys come with high
+ * availability) and its endpoints (the private VIP:5432 today; public
+ * endpoints later). The primary node's postmaster listens on the private
+ * endpoint's address itself: a proxy in between would add a round trip to
+ * every query (see docs/ARCHITECTURE.md for the measurement).
+ */
+#ifndef PGFLEET_TASK_FLEET_H
+#define PGFLEET_TASK_FLEET_H
+
+#include <jansson.h>
+#include <limits.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "pg/pgnode.h"
+#include "pg/pgsql.h"
+#include "store/store.h"
+#include "task/task.h"
+
+#define FLEET_KIND "instance"
+#define FLEET_PORT 5432
+
+struct fleet {
+	const struct config *cfg;
+	struct store *store;
+	struct task_engine *tasks;
+	struct pgnode_user user;
+	char nodes_root[1280];              /* DATA_DIR/nodes */
+	char templates_root[1280];          /* DATA_DIR/templates */
+};
+
+/* Prepare directories and the OS user; start the task engine (which resumes
+ * unfinished tasks). */
+int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, struct err *e);
+
+/* Stop the task engine; stop every postmaster too unless keep_running. */
+void fleet_stop(struct fleet *f, int keep_running);
+
+/* One supervision pass (called from the main loop's timer): restart crashed
+ * postmasters of instances that should run, enforce storage quotas. */
+void fleet_supervise(struct fleet *f);
+
+/* The pgnode of an instance document's primary node. */
+int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *n, struct err *e);
+
+/* Connect to an instance's primary as the service's superuser. */
+int fleet_connect(const json_t *doc, const char *dbname, PGconn **out, struct err *e);
+
+/* Record a task for `resource` in the same transaction as `fn` changes the
+ * resource's status (fn checks that the status allows it), then queue it.
+ * *task_id receives the task id. */
+int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, const char *resource,
+		      json_t *params, int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
+		      int64_t *task_id, struct err *e);
+
+/* The task kinds instances use (instance_tasks.c). */
+extern const struct task_kind fleet_task_kinds[];
+extern const size_t fleet_task_kinds_count;
+
+#endif
