@@ -58,11 +58,19 @@ wait_port() { # PORT PID
 }
 
 # ---- build ----
-log "building the release daemon and loadgen"
-make -C "$ROOT" --no-print-directory build/pgfleetd build/libpgfleet.a >&2
+# PGFLEETD_BIN / LIBPGFLEET point at a prebuilt release daemon and library
+# instead (then nothing is built with make).
+PGFLEETD_BIN=${PGFLEETD_BIN:-}
+LIBPGFLEET=${LIBPGFLEET:-$ROOT/build/libpgfleet.a}
+if [ -z "$PGFLEETD_BIN" ]; then
+	log "building the release daemon"
+	make -C "$ROOT" --no-print-directory build/pgfleetd build/libpgfleet.a >&2
+	PGFLEETD_BIN="$ROOT/build/pgfleetd"
+fi
+log "building loadgen"
 PKG_LIBS=$(pkg-config --libs libmicrohttpd jansson openssl sqlite3 libevent libcurl libpq)
 cc -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-I"$ROOT/src" -o "$TMP/loadgen" "$HERE/loadgen.c" "$ROOT/build/libpgfleet.a" $PKG_LIBS -lpq -lpthread -lm
+	-I"$ROOT/src" -o "$TMP/loadgen" "$HERE/loadgen.c" "$LIBPGFLEET" $PKG_LIBS -lpq -lpthread -lm
 LOADGEN="$TMP/loadgen"
 
 # ---- pgfleetd x2 ----
@@ -72,7 +80,7 @@ start_pgfleetd() { # NAME CONFIG_JSON -> sets PORT_<NAME>, CRED_<NAME>
 	dir="$TMP/data-$name"
 	mkdir -p "$dir"
 	printf '%s\n' "$cfg" >"$TMP/$name.json"
-	"$ROOT/build/pgfleetd" --data-dir "$dir" --listen "127.0.0.1:$port" --config "$TMP/$name.json" \
+	"$PGFLEETD_BIN" --data-dir "$dir" --listen "127.0.0.1:$port" --config "$TMP/$name.json" \
 		--log-level warn 2>"$TMP/$name.log" &
 	PIDS+=($!)
 	wait_port "$port" $!
@@ -94,6 +102,7 @@ mkdir -p "$TMP/www"
 signed_curl "$PORT_nolimit" "$CRED_nolimit" DescribeRegions >"$TMP/www/regions.json"
 grep -q '"RegionSet"' "$TMP/www/regions.json" || { echo "DescribeRegions failed: $(cat "$TMP/www/regions.json")" >&2; exit 1; }
 RESP_BYTES=$(wc -c <"$TMP/www/regions.json")
+chmod a+rx "$TMP" "$TMP/www" && chmod a+r "$TMP/www/regions.json" # nginx workers may run as nobody
 VERSIONS_BYTES=$(signed_curl "$PORT_nolimit" "$CRED_nolimit" DescribeDBVersions | wc -c)
 
 # ---- nginx ----
@@ -139,7 +148,9 @@ run_loadgen() { # LABEL ARGS...
 	shift
 	local cmd=("$LOADGEN" --label "$label" "$@")
 	log "${cmd[*]}"
-	CMDS+=("loadgen --label $label $*")
+	local q
+	q=$(printf '%q ' "${cmd[@]:1}")
+	CMDS+=("loadgen ${q//$TMP/\$TMP}")
 	local out
 	out=$("${cmd[@]}") || { echo "$out" >&2; echo "loadgen failed for $label" >&2; exit 1; }
 	echo "$out" >&2
@@ -222,7 +233,7 @@ RATIO_OK=$(python3 -c "print('met' if $PGF_RPS * 3 >= $NGINX_RPS else 'NOT met')
 	echo "|---|---|---|---|---|---|---|---|---|"
 	for j in "${RESULTS[@]}"; do row "$j"; done
 	echo
-	echo "Commands (loadgen, in order):"
+	echo "Commands, in order (\$TMP is the run's temp dir; ports are picked free at run time):"
 	echo
 	echo '```'
 	for c in "${CMDS[@]}"; do echo "$c"; done

@@ -75,14 +75,15 @@ static json_int_t doc_int(const json_t *doc, const char *key)
 	return json_integer_value(json_object_get(doc, key));
 }
 
-static json_t *net_info(const json_t *doc)
+static json_t *net_info(const json_t *doc, const char *status)
 {
 	json_t *set = json_array();
+	const char *net = strcmp(status, "isolated") == 0 || strcmp(status, "isolating") == 0 ? "closed" : "opened";
 
 	if (json_object_get(doc, "Vip") != NULL)
 		json_array_append_new(set, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "Address", "",
 						     "Ip", doc_str(doc, "Vip"), "Port", FLEET_PORT, "NetType",
-						     "private", "Status", "opened", "VpcId", doc_str(doc, "VpcId"),
+						     "private", "Status", net, "VpcId", doc_str(doc, "VpcId"),
 						     "SubnetId", doc_str(doc, "SubnetId"), "ProtocolType",
 						     "postgresql"));
 	return set;
@@ -125,7 +126,7 @@ json_t *instance_view(const struct store_res *r, const struct store_tenant *t)
 	json_object_set_new(v, "IsolatedTime", time_json(d, "IsolatedTime"));
 	json_object_set_new(v, "PayType", json_string(doc_str(d, "PayType")));
 	json_object_set_new(v, "AutoRenew", json_integer(doc_int(d, "AutoRenew")));
-	json_object_set_new(v, "DBInstanceNetInfo", net_info(d));
+	json_object_set_new(v, "DBInstanceNetInfo", net_info(d, r->status));
 	json_object_set_new(v, "Type", json_string("machine"));
 	json_object_set_new(v, "AppId", json_integer((json_int_t)t->app_id));
 	json_object_set_new(v, "Uid", json_integer(doc_int(d, "Uid")));

@@ -25,14 +25,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/multipart.h"
 #include "lib/urlenc.h"
 #include "lib/utf8.h"
 
-#define REQ_MAX_AUTH_BYTES   2048   /* Authorization header */
-#define REQ_MAX_BOUNDARY     70     /* RFC 2046 */
-#define REQ_MAX_PART_HEADERS 2048   /* header block of one multipart part */
-#define REQ_SAFE_MAX         80     /* echoed input in messages */
-#define REQ_MAX_SIGNED_HEADERS 32
+#define REQ_MAX_AUTH_BYTES     2048   /* Authorization header */
+#define REQ_MAX_SIGNED_HEADERS 32     /* names in SignedHeaders */
+#define REQ_SAFE_MAX           80     /* echoed input in messages */
 
 enum req_ctype { REQ_CT_NONE, REQ_CT_JSON, REQ_CT_FORM, REQ_CT_MULTIPART, REQ_CT_OTHER };
 
@@ -734,163 +733,50 @@ static int body_json(const char *body, size_t len, json_t **out, struct err *e)
 
 /* ---- multipart/form-data ------------------------------------------------- */
 
-static int mp_bad(struct err *e, const char *what)
+struct mp_ctx {
+	struct req_kvlist *l;
+	struct err *e;
+};
+
+/* A part becomes one flat pair; names and values are checked as for forms. */
+static int mp_part_cb(const struct multipart_part *part, void *arg)
 {
-	return err_set(e, ERR_INVALID_REQUEST,
-		       "The multipart format of the request body is incorrect: %s.", what);
-}
-
-/* The boundary parameter of a multipart Content-Type (quotes removed). */
-static int mp_boundary(const char *ct, char out[REQ_MAX_BOUNDARY + 1], struct err *e)
-{
-	const char *p = strchr(ct, ';');
-
-	while (p != NULL) {
-		p++;
-		p += strspn(p, " \t");
-		size_t n = strcspn(p, ";");
-		if (n > 9 && strncasecmp(p, "boundary=", 9) == 0) {
-			const char *v = p + 9;
-			size_t vl = n - 9;
-			while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-				vl--;
-			if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
-				v++;
-				vl -= 2;
-			}
-			if (vl == 0 || vl > REQ_MAX_BOUNDARY || memchr(v, '"', vl) != NULL)
-				return mp_bad(e, "invalid boundary");
-			memcpy(out, v, vl);
-			out[vl] = '\0';
-			return 0;
-		}
-		p = strchr(p, ';');
-	}
-	return mp_bad(e, "no boundary in the Content-Type");
-}
-
-/* The name="..." of a Content-Disposition: form-data header value. */
-static int mp_disposition_name(const char *v, size_t len, char **name, struct err *e)
-{
-	const char *p = v, *end = v + len;
-
-	if (len < 9 || strncasecmp(v, "form-data", 9) != 0 || (len > 9 && v[9] != ';'))
-		return mp_bad(e, "a part is not form-data");
-	for (p = v + 9; p < end; p++) {
-		if ((p[-1] == ';' || p[-1] == ' ') && end - p > 6 &&
-		    strncmp(p, "name=\"", 6) == 0) {
-			const char *q = memchr(p + 6, '"', (size_t)(end - p - 6));
-			if (q == NULL)
-				return mp_bad(e, "unterminated part name");
-			*name = strndup(p + 6, (size_t)(q - p - 6));
-			if (*name == NULL)
-				return req_nomem(e);
-			if (req_check_name(*name, strlen(*name), e) == 0)
-				return 0;
-			free(*name);
-			*name = NULL;
-			return -1;
-		}
-	}
-	return mp_bad(e, "a part has no name");
-}
-
-/* One header line of a part: sets *name from Content-Disposition. */
-static int mp_header_line(const char *line, size_t ll, char **name, struct err *e)
-{
-	const char *colon = memchr(line, ':', ll);
-	const char *v;
-
-	if (colon == NULL)
-		return mp_bad(e, "malformed part header");
-	if ((size_t)(colon - line) != 19 || strncasecmp(line, "Content-Disposition", 19) != 0)
-		return 0;   /* Content-Type and others: not needed */
-	if (*name != NULL)
-		return mp_bad(e, "duplicated Content-Disposition");
-	for (v = colon + 1; v < line + ll && (*v == ' ' || *v == '\t'); v++)
-		;
-	return mp_disposition_name(v, (size_t)(line + ll - v), name, e);
-}
-
-/* Find the part name in a header block (lines separated by CRLF). On
- * failure *name is NULL. */
-static int mp_part_name(const char *h, size_t len, char **name, struct err *e)
-{
-	size_t i = 0;
-	int rc = 0;
-
-	*name = NULL;
-	while (i < len && rc == 0) {
-		const char *eol = memmem(h + i, len - i, "\r\n", 2);
-		size_t ll = eol != NULL ? (size_t)(eol - (h + i)) : len - i;
-		rc = mp_header_line(h + i, ll, name, e);
-		i += ll + 2;
-	}
-	if (rc == 0 && *name == NULL)
-		rc = mp_bad(e, "a part has no Content-Disposition");
-	if (rc != 0) {
-		free(*name);
-		*name = NULL;
-	}
-	return rc;
-}
-
-/* One part starting at s (just after "--boundary\r\n"); *used = bytes up to
- * the next delimiter, which starts at s + *used with "\r\n--boundary". */
-static int mp_part(const char *s, size_t len, const char *delim, size_t dlen,
-		   struct req_kvlist *l, size_t *used, struct err *e)
-{
-	const char *hend = memmem(s, len < REQ_MAX_PART_HEADERS ? len : REQ_MAX_PART_HEADERS,
-				  "\r\n\r\n", 4);
-	const char *vstart, *vend;
+	struct mp_ctx *c = arg;
 	char *name, *value;
 
-	if (hend == NULL)
-		return mp_bad(e, "part headers are missing or too long");
-	if (mp_part_name(s, (size_t)(hend - s), &name, e) != 0)
+	if (req_check_name(part->name, part->name_len, c->e) != 0)
+		return -1;   /* this also refuses NUL bytes in the name */
+	name = strndup(part->name, part->name_len);
+	if (name == NULL)
+		return req_nomem(c->e);
+	if (req_check_value(name, part->value, part->value_len, c->e) != 0) {
+		free(name);
 		return -1;
-	vstart = hend + 4;
-	vend = memmem(vstart, (size_t)(s + len - vstart), delim, dlen);
-	if (vend == NULL) {
-		free(name);
-		return mp_bad(e, "a part is not terminated by the boundary");
 	}
-	if (req_check_value(name, vstart, (size_t)(vend - vstart), e) != 0 ||
-	    (value = strndup(vstart, (size_t)(vend - vstart))) == NULL) {
+	value = strndup(part->value, part->value_len);
+	if (value == NULL) {
 		free(name);
-		return e->code != ERR_OK ? -1 : req_nomem(e);
+		return req_nomem(c->e);
 	}
-	*used = (size_t)(vend - s);
-	return kvl_push(l, name, value, e);
+	return kvl_push(c->l, name, value, c->e);
 }
 
-/* Parse the whole body: "--B\r\n" part ("\r\n--B\r\n" part)* "\r\n--B--" [CRLF].
- * No preamble, no epilogue, no padding after a delimiter. */
-static int mp_parse(const char *body, size_t len, const char *boundary, struct req_kvlist *l,
-		    struct err *e)
+/* The parts of a multipart body into `l` (structure errors: InvalidRequest,
+ * as the seed's error table says; bad names or values: InvalidParameter). */
+static int mp_parse(const struct req_http *h, struct req_kvlist *l, struct err *e)
 {
-	char delim[REQ_MAX_BOUNDARY + 5];
-	size_t dlen = (size_t)snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
-	size_t pos = dlen - 2;
+	char boundary[MULTIPART_MAX_BOUNDARY + 1];
+	struct mp_ctx c = { l, e };
+	const char *why = NULL;
+	int rc = multipart_boundary(req_header_get(h, "Content-Type"), boundary, &why);
 
-	if (len < pos || memcmp(body, delim + 2, pos) != 0)
-		return mp_bad(e, "the body does not start with the boundary");
-	err_clear(e);
-	for (;;) {
-		size_t used;
-		if (len - pos >= 2 && memcmp(body + pos, "--", 2) == 0) {
-			pos += 2;
-			if (pos == len || (len - pos == 2 && memcmp(body + pos, "\r\n", 2) == 0))
-				return l->n > 0 ? kvl_check_dups(l, e) : 0;
-			return mp_bad(e, "data after the closing boundary");
-		}
-		if (len - pos < 2 || memcmp(body + pos, "\r\n", 2) != 0)
-			return mp_bad(e, "a boundary is not followed by CRLF");
-		pos += 2;
-		if (mp_part(body + pos, len - pos, delim, dlen, l, &used, e) != 0)
-			return -1;
-		pos += used + dlen;
-	}
+	if (rc == 0)
+		rc = multipart_parse(h->body, h->body_len, boundary, mp_part_cb, &c, &why);
+	if (rc != 0)
+		return why != NULL ? err_set(e, ERR_INVALID_REQUEST,
+					     "The multipart format of the request body is "
+					     "incorrect: %s.", why) : -1;
+	return kvl_check_dups(l, e);
 }
 
 /* ---- classification and common parameters ------------------------------- */
@@ -1132,7 +1018,6 @@ static int tc3_params(const struct req_http *h, bool get, enum req_ctype ct, str
 		      struct err *e)
 {
 	struct req_kvlist l = { 0 };
-	char boundary[REQ_MAX_BOUNDARY + 1];
 	int rc;
 
 	if (!get && ct == REQ_CT_JSON)
@@ -1142,8 +1027,7 @@ static int tc3_params(const struct req_http *h, bool get, enum req_ctype ct, str
 	else if (ct == REQ_CT_FORM)
 		rc = form_parse(h->body, h->body_len, &l, e);
 	else
-		rc = mp_boundary(req_header_get(h, "Content-Type"), boundary, e) != 0 ? -1 :
-		     mp_parse(h->body, h->body_len, boundary, &l, e);
+		rc = mp_parse(h, &l, e);
 	if (rc != 0) {
 		kvl_free(&l);
 		return -1;

@@ -391,8 +391,7 @@ int pgnode_template_ensure(const char *templates_root, const char *bin_dir, cons
 	return rc;
 }
 
-/* The template directory of a template PGDATA path: its parent. */
-static int pgnode_template_root_of(const char *template_dir, char *out, size_t out_len,
+int pgnode_template_root(const char *template_dir, char *out, size_t out_len,
 				   struct err *e)
 {
 	const char *slash = strrchr(template_dir, '/');
@@ -409,7 +408,7 @@ int pgnode_template_password(const char *template_dir, char *out, size_t out_len
 	char tpl[PATH_MAX], path[PATH_MAX], buf[256];
 	size_t len;
 
-	if (pgnode_template_root_of(template_dir, tpl, sizeof(tpl), e) < 0 ||
+	if (pgnode_template_root(template_dir, tpl, sizeof(tpl), e) < 0 ||
 	    pgnode_join(path, sizeof(path), tpl, PGNODE_PW_FILE, e) < 0 ||
 	    pgnode_fs_read(path, buf, sizeof(buf), &len, NULL, e) < 0)
 		return -1;
@@ -423,53 +422,74 @@ int pgnode_template_password(const char *template_dir, char *out, size_t out_len
 
 /* ---- nodes --------------------------------------------------------------- */
 
-/* Copy the template into a fresh DIR/data and DIR/log. */
-static int pgnode_populate(const struct pgnode *n, const char *template_dir, const char *data,
-			   const char *logdir, struct err *e)
+struct pgnode_create_paths {
+	char data[PATH_MAX], logdir[PATH_MAX], ready[PATH_MAX], tpl_ready[PATH_MAX];
+};
+
+static int pgnode_create_paths(const struct pgnode *n, const char *template_dir,
+			       struct pgnode_create_paths *p, struct err *e)
+{
+	char tpl[PATH_MAX];
+
+	if (pgnode_check(n, e) < 0)
+		return -1;
+	if (!pgnode_path_ok(template_dir, 2))
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "bad template directory");
+	if (pgnode_join(p->data, sizeof(p->data), n->dir, "data", e) < 0 ||
+	    pgnode_join(p->logdir, sizeof(p->logdir), n->dir, "log", e) < 0 ||
+	    pgnode_join(p->ready, sizeof(p->ready), n->dir, PGNODE_READY_FILE, e) < 0 ||
+	    pgnode_template_root(template_dir, tpl, sizeof(tpl), e) < 0 ||
+	    pgnode_join(p->tpl_ready, sizeof(p->tpl_ready), tpl, PGNODE_READY_FILE, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* Fill a fresh DIR/data (a spare if one waits, else a copy of the
+ * template) and DIR/log, and make the data durable. */
+static int pgnode_populate(const struct pgnode *n, const char *template_dir,
+			   const struct pgnode_create_paths *p, struct err *e)
 {
 	struct pgnode_copy_stats cs;
 	int64_t t0 = pgnode_now_ms();
 
 	if (pgnode_proc_running(n))
 		return err_set(e, ERR_INTERNAL_ERROR, "a server runs on the incomplete node %s", n->dir);
-	if (pgnode_fs_remove_tree(data, e) < 0 || pgnode_fs_remove_tree(logdir, e) < 0 ||
-	    pgnode_fs_mkdir(logdir, 0700, n->user, e) < 0 ||
-	    pgnode_fs_copy_tree(template_dir, data, n->user, &cs, e) < 0)
+	if (pgnode_fs_remove_tree(p->data, e) < 0 || pgnode_fs_remove_tree(p->logdir, e) < 0 ||
+	    pgnode_fs_mkdir(p->logdir, 0700, n->user, e) < 0)
 		return -1;
-	log_info(PGNODE_LOG_CTX, "node %s: copied %ld files, %lld of %lld bytes written, %lld ms",
-		 n->dir, cs.files, cs.bytes_written, cs.bytes_total, (long long)(pgnode_now_ms() - t0));
+	if (pgnode_spare_take(template_dir, n->user, p->data)) {
+		log_info(PGNODE_LOG_CTX, "node %s: took a spare copy of the template", n->dir);
+		return pgnode_fs_fsync_dir(n->dir, e);   /* the spare itself was synced */
+	}
+	if (pgnode_fs_copy_tree(template_dir, p->data, n->user, &cs, e) < 0)
+		return -1;
+	/* The copy went to the page cache: make it durable before the marker
+	 * says it is complete (PostgreSQL syncs nothing after a clean shutdown). */
+	if (pgnode_fs_sync(p->data, e) < 0)
+		return -1;
+	log_info(PGNODE_LOG_CTX, "node %s: copied %ld files, %lld of %lld bytes written, "
+		 "synced, %lld ms", n->dir, cs.files, cs.bytes_written, cs.bytes_total,
+		 (long long)(pgnode_now_ms() - t0));
 	return 0;
 }
 
 int pgnode_create(const struct pgnode *n, const char *template_dir, const struct pgnode_conf *c,
 		  struct err *e)
 {
-	char data[PATH_MAX], logdir[PATH_MAX], ready[PATH_MAX], tpl[PATH_MAX], tpl_ready[PATH_MAX];
+	struct pgnode_create_paths p;
 
-	if (pgnode_check(n, e) < 0)
-		return -1;
-	if (!pgnode_path_ok(template_dir, 2))
-		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "bad template directory");
-	if (pgnode_join(data, sizeof(data), n->dir, "data", e) < 0 ||
-	    pgnode_join(logdir, sizeof(logdir), n->dir, "log", e) < 0 ||
-	    pgnode_join(ready, sizeof(ready), n->dir, PGNODE_READY_FILE, e) < 0 ||
-	    pgnode_template_root_of(template_dir, tpl, sizeof(tpl), e) < 0 ||
-	    pgnode_join(tpl_ready, sizeof(tpl_ready), tpl, PGNODE_READY_FILE, e) < 0)
+	if (pgnode_create_paths(n, template_dir, &p, e) < 0)
 		return -1;
 	if (pgnode_fs_check_reachable(n->dir, n->user, e) < 0 ||
 	    pgnode_fs_mkdir(n->dir, 0700, n->user, e) < 0)
 		return -1;
-	if (pgnode_fs_exists(ready) && pgnode_fs_exists(data))
-		return pgnode_fs_mkdir(logdir, 0700, n->user, e) < 0 ? -1 : pgnode_write_config(n, c, e);
-	if (!pgnode_fs_exists(tpl_ready))
+	if (pgnode_fs_exists(p.ready) && pgnode_fs_exists(p.data))
+		return pgnode_fs_mkdir(p.logdir, 0700, n->user, e) < 0 ? -1 : pgnode_write_config(n, c, e);
+	if (!pgnode_fs_exists(p.tpl_ready))
 		return err_set(e, ERR_INTERNAL_ERROR, "template %s is not ready", template_dir);
-	if (pgnode_populate(n, template_dir, data, logdir, e) < 0 || pgnode_write_config(n, c, e) < 0)
+	if (pgnode_populate(n, template_dir, &p, e) < 0 || pgnode_write_config(n, c, e) < 0)
 		return -1;
-	/* The copy went to the page cache: make it durable before the marker
-	 * says it is complete (PostgreSQL syncs nothing after a clean shutdown). */
-	if (pgnode_fs_sync(data, e) < 0)
-		return -1;
-	return pgnode_fs_write_atomic(ready, "", 0, 0600, NULL, e);
+	return pgnode_fs_write_atomic(p.ready, "", 0, 0600, NULL, e);
 }
 
 int pgnode_remove(const struct pgnode *n, struct err *e)
@@ -480,7 +500,8 @@ int pgnode_remove(const struct pgnode *n, struct err *e)
 		return -1;
 	if (!pgnode_fs_exists(n->dir))
 		return 0;
-	if (pgnode_stop(n, PGNODE_STOP_IMMEDIATE, PGNODE_STOP_TIMEOUT_MS, e) < 0)
+	if (pgnode_stop(n, PGNODE_STOP_IMMEDIATE, PGNODE_STOP_TIMEOUT_MS, e) < 0 &&
+	    pgnode_proc_kill(n, e) < 0)
 		return -1;
 	if (unlink(ready) < 0 && errno != ENOENT)
 		return err_set(e, ERR_INTERNAL_ERROR, "unlink %s failed: %s", ready, pgnode_errname(errno));

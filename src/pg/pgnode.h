@@ -5,9 +5,21 @@
  * daemon was killed half-way), so a resumed task just calls it again.
  *
  * Layout of a node directory DIR:
- *   DIR/data/          PGDATA (copied from a prepared template cluster)
- *   DIR/log/           server logs (csvlog), outside PGDATA so backups skip them
- *   DIR/node.conf      (inside data/: pgfleet.conf, included by postgresql.conf)
+ *   DIR/data/          PGDATA (copied from a prepared template cluster);
+ *                      data/pgfleet.conf (ours, included by postgresql.conf)
+ *                      and data/pg_hba.conf are written by pgnode_write_config
+ *   DIR/log/           server logs (csvlog), outside PGDATA so backups skip
+ *                      them; log/startup.log holds the postmaster's output
+ *                      before its logging collector takes over
+ *   DIR/READY          written last by pgnode_create (a node without it is a
+ *                      partial copy and is copied again)
+ *
+ * Paths (DIR, bin_dir, templates_root) must be absolute and made of
+ * [A-Za-z0-9/._-] without "." or ".." components (they are written into
+ * configuration files); DIR must be at least two levels deep. The node user
+ * must be able to search every directory above DIR and templates_root:
+ * nothing here changes their modes (make the daemon's data dir 0711); a
+ * violation fails with a message naming the directory.
  *
  * Servers run as an unprivileged OS user (PostgreSQL refuses root): when the
  * daemon is root, the system user `pgfleet` (created if missing); otherwise
@@ -17,6 +29,12 @@
  *
  * Postmasters are started in their own session, so they survive a daemon
  * restart; their state is read from postmaster.pid, never assumed.
+ * Postmasters started by this process are its children: pgnode reaps them
+ * when it looks at their node, and pgnode_reap_children() (call it from the
+ * supervisor's timer) reaps any that ended meanwhile.
+ *
+ * Callers serialise the steps of one node (the task engine runs one task
+ * per instance); different nodes may be driven from different threads.
  */
 #ifndef PGFLEET_PG_PGNODE_H
 #define PGFLEET_PG_PGNODE_H
@@ -28,8 +46,10 @@
 #include "core/err.h"
 
 #define PGNODE_SUPERUSER "pgfleet_super"   /* the service's own superuser role */
+#define PGNODE_USER "pgfleet"              /* OS user of the servers when root */
 #define PGNODE_START_TIMEOUT_MS 60000
 #define PGNODE_STOP_TIMEOUT_MS 60000
+#define PGNODE_SPARES_MAX 16                /* spare copies kept per template */
 
 struct pgnode_user {
 	uid_t uid;
@@ -61,35 +81,68 @@ struct pgnode_state {
 	pid_t pid;
 };
 
-/* The OS user servers run as (see above); creates `pgfleet` when root. */
+/* The OS user servers run as (see above); creates `pgfleet` when root
+ * (useradd --system --no-create-home --user-group, shell nologin). */
 int pgnode_user_ensure(struct pgnode_user *u, struct err *e);
 
 /* Make sure a template cluster for (bin_dir, charset) exists under
  * templates_root, created by initdb once (locale C, encoding `charset`,
  * superuser PGNODE_SUPERUSER with a random password kept next to it);
  * concurrent callers are serialised by a lock file. out_dir receives the
- * template's PGDATA path. */
+ * template's PGDATA path (templates_root/pg-<hash>-<charset>/data), which is
+ * the `template_dir` of the calls below. A ready template costs one stat().
+ * charset: [A-Za-z0-9_]{1,31}, checked by initdb against its encodings.
+ * Every node copied from the template starts with the same superuser
+ * password: set a node's own with pgsql_role_set_password after its first
+ * start. */
 int pgnode_template_ensure(const char *templates_root, const char *bin_dir, const char *charset,
 			   const struct pgnode_user *u, char *out_dir, size_t out_len, struct err *e);
 
-/* The template's superuser password (to connect to a fresh copy). */
+/* The template's superuser password (to connect to a fresh copy), read from
+ * the superuser.pw file next to template_dir. */
 int pgnode_template_password(const char *template_dir, char *out, size_t out_len, struct err *e);
 
+/* Keep `count` (0..PGNODE_SPARES_MAX) complete copies of the template
+ * ("spares") next to it, made now if missing (each is a full copy plus a
+ * filesystem sync, 50 ms to 1 s: call this off the critical path, e.g. at
+ * startup and after each creation task). pgnode_create then takes a spare
+ * with one rename() instead of copying. Spares are owned by u (the same
+ * user as the nodes). Serialised between callers by a lock file. Returns
+ * the number of spares made (>= 0) or -1. */
+int pgnode_spares_fill(const char *template_dir, const struct pgnode_user *u, int count,
+		       struct err *e);
+
 /* Create node->dir from the template (copy, owned by node->user) and write
- * its configuration. Idempotent: an existing complete copy is kept and only
- * its configuration rewritten. */
+ * its configuration. A spare (pgnode_spares_fill) is used when one waits.
+ * Idempotent: an existing complete copy is kept and only its configuration
+ * rewritten; a partial one is wiped and copied again (refused while a
+ * server runs on it). The copy is synced to disk before DIR/READY is
+ * written. */
 int pgnode_create(const struct pgnode *n, const char *template_dir, const struct pgnode_conf *c,
 		  struct err *e);
 
 /* (Re)write pgfleet.conf and pg_hba.conf from `c` (takes effect at the next
- * reload or restart). */
+ * reload or restart; shared_buffers, max_connections and the worker counts
+ * need a restart). Also appends the include line to postgresql.conf once,
+ * so it works on a data directory made by pg_basebackup too.
+ * ERR_INVALID_PARAMETER_VALUE for a spec out of range (memory 128 MB..4 TB,
+ * cpu 1..1024, storage 1 GB..1 PB). */
 int pgnode_write_config(const struct pgnode *n, const struct pgnode_conf *c, struct err *e);
 
 /* Start the postmaster unless one already runs, and wait until it accepts
- * connections (postmaster.pid says ready) or timeout_ms passes. */
+ * connections (postmaster.pid says "ready", or "standby" for a hot standby)
+ * or timeout_ms (<= 0: PGNODE_START_TIMEOUT_MS) passes. A stale
+ * postmaster.pid (crash) is removed and leftover server processes of the
+ * data directory are killed first. On a timeout the server is left running
+ * (crash recovery may be slow): calling pgnode_start again keeps waiting.
+ * When the server exits during startup, the tails of log/startup.log and of
+ * the newest csv log go to the daemon log; the error says only that it
+ * failed. */
 int pgnode_start(const struct pgnode *n, int timeout_ms, struct err *e);
 
-/* Stop the postmaster (no-op when stopped) and wait for it to exit. */
+/* Stop the postmaster (no-op when stopped) and wait for it to exit:
+ * SIGINT for FAST, SIGQUIT for IMMEDIATE, sent to the postmaster alone.
+ * timeout_ms <= 0: PGNODE_STOP_TIMEOUT_MS. */
 int pgnode_stop(const struct pgnode *n, enum pgnode_stop_mode mode, int timeout_ms, struct err *e);
 
 /* Ask a running postmaster to reload its configuration (SIGHUP). */
@@ -98,10 +151,14 @@ int pgnode_reload(const struct pgnode *n, struct err *e);
 /* Read the postmaster's state from postmaster.pid and the process table. */
 int pgnode_status(const struct pgnode *n, struct pgnode_state *st, struct err *e);
 
-/* Stop (immediate) and delete node->dir entirely. Idempotent. */
+/* Stop (immediate; SIGKILL if that fails) and delete node->dir entirely.
+ * Idempotent. */
 int pgnode_remove(const struct pgnode *n, struct err *e);
 
 /* Bytes used under node->dir/data (for the storage quota). */
 int pgnode_data_size(const struct pgnode *n, long long *bytes, struct err *e);
+
+/* Reap postmasters this process started that have ended (never blocks). */
+void pgnode_reap_children(void);
 
 #endif

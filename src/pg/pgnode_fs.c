@@ -538,3 +538,18 @@ int pgnode_fs_sync(const char *path, struct err *e)
 	close(fd);
 	return 0;
 }
+
+int pgnode_fs_fsync_dir(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, ERR_INTERNAL_ERROR, "open %s failed: %s", path, pgnode_errname(errno));
+	if (fsync(fd) < 0) {
+		close(fd);
+		return err_set(e, ERR_INTERNAL_ERROR, "fsync %s failed: %s", path,
+			       pgnode_errname(errno));
+	}
+	close(fd);
+	return 0;
+}

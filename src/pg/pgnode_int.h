@@ -37,6 +37,9 @@ bool pgnode_path_ok(const char *p, int min_depth);
  * truncation instead of cutting the path. */
 int pgnode_join(char *out, size_t out_len, const char *dir, const char *name, struct err *e);
 
+/* The template directory TPL of a template PGDATA path TPL/data. */
+int pgnode_template_root(const char *template_dir, char *out, size_t out_len, struct err *e);
+
 /* Milliseconds from CLOCK_MONOTONIC. */
 int64_t pgnode_now_ms(void);
 
@@ -89,6 +92,15 @@ int pgnode_fs_usage(const char *path, long long *bytes, struct err *e);
 /* Flush the filesystem holding `path` (syncfs). */
 int pgnode_fs_sync(const char *path, struct err *e);
 
+/* fsync the directory `path` (makes renames into it durable). */
+int pgnode_fs_fsync_dir(const char *path, struct err *e);
+
+/* ---- pgnode_spare.c ----------------------------------------------------- */
+
+/* Move a complete spare copy of the template to `dst` (which must not
+ * exist) if one owned by u is waiting: 1 taken, 0 none (copy instead). */
+int pgnode_spare_take(const char *template_dir, const struct pgnode_user *u, const char *dst);
+
 /* ---- pgnode_conf.c ----------------------------------------------------- */
 
 /* The line appended once to postgresql.conf. */
@@ -99,5 +111,9 @@ int pgnode_fs_sync(const char *path, struct err *e);
 /* True when a live postmaster owns n->dir/data (postmaster.pid names a
  * running postgres whose working directory is that data directory). */
 bool pgnode_proc_running(const struct pgnode *n);
+
+/* SIGKILL the node's postmaster and any server process left working in its
+ * data directory, and wait for them to go (pgnode_remove's last resort). */
+int pgnode_proc_kill(const struct pgnode *n, struct err *e);
 
 #endif

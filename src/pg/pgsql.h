@@ -37,29 +37,44 @@ void pgsql_close(PGconn *c);
 int pgsql_exec(PGconn *c, const char *sql, int nparams, const char *const *params, PGresult **res,
 	       struct err *e);
 
+/* pgsql_exec that also reports the server's SQLSTATE of a failure (e.g.
+ * "42P04" duplicate_database) in sqlstate (empty when there is none), so a
+ * caller can turn a known condition into its own error code. */
+int pgsql_exec_state(PGconn *c, const char *sql, int nparams, const char *const *params,
+		     PGresult **res, char sqlstate[6], struct err *e);
+
 /* CREATE ROLE name LOGIN PASSWORD <scram verifier> plus fixed `options`
- * (a constant keyword list such as "CREATEDB CREATEROLE", never user input).
- * Idempotent: an existing role just gets the password and options. */
+ * (a constant keyword list such as "CREATEDB CREATEROLE", never user input;
+ * anything but space-separated role keywords such as CREATEDB, NOINHERIT,
+ * REPLICATION is refused). Idempotent: an existing role just gets the
+ * password and options. name: 1..63 bytes; password: 1..1024 bytes. */
 int pgsql_role_ensure(PGconn *c, const char *name, const char *password, const char *options,
 		      struct err *e);
 
-/* ALTER ROLE name PASSWORD <scram verifier>. */
+/* ALTER ROLE name PASSWORD <scram verifier>. A missing role gives
+ * ERR_INVALID_PARAMETER_VALUE_ACCOUNT_NOT_EXIST. Sessions already open stay
+ * open: see pgsql_role_kick. */
 int pgsql_role_set_password(PGconn *c, const char *name, const char *password, struct err *e);
 
 /* Terminate every session of role `name` (used after a password reset so
  * the old password stops working at once). */
 int pgsql_role_kick(PGconn *c, const char *name, struct err *e);
 
-/* Roles that can log in, except the service's own: [{"UserName", "CreateTime"?...}]
- * as a JSON array of objects {"name": s, "superuser": b, "createdb": b,
- * "createrole": b, "valid_until": s|null}. */
+/* Roles that can log in, except the service's own (PGNODE_SUPERUSER) and
+ * the pg_* roles, ordered by name, as a JSON array of objects {"name": s,
+ * "superuser": b, "createdb": b, "createrole": b, "valid_until": s|null}
+ * (valid_until "YYYY-MM-DD HH:MM:SS" UTC; null when unset or infinite).
+ * PostgreSQL keeps no creation time: the store has it. */
 int pgsql_roles_list(PGconn *c, json_t **out, struct err *e);
 
-/* Databases other than templates: JSON array of {"name", "owner", "encoding",
- * "collate", "ctype", "size_bytes", "allow_connections"}. */
+/* Databases other than templates, ordered by name: JSON array of {"name",
+ * "owner", "encoding" (e.g. "UTF8"), "collate", "ctype", "size_bytes" (int,
+ * null without CONNECT privilege), "allow_connections" (bool)}. */
 int pgsql_databases_list(PGconn *c, json_t **out, struct err *e);
 
-/* SELECT pg_is_in_recovery(), version(), current_setting('server_version'). */
+/* SELECT pg_is_in_recovery(), version(), current_setting('server_version'):
+ * one JSON object {"in_recovery": b, "version": s, "server_version": s,
+ * "server_version_num": i}. */
 int pgsql_server_info(PGconn *c, json_t **out, struct err *e);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/request.h"
+#include "lib/multipart.h"
 
 #define AUTH_OK "TC3-HMAC-SHA256 Credential=AKIDtest/2024-01-01/postgres/tc3_request, " \
 		"SignedHeaders=content-type;host, Signature=" \
@@ -201,6 +202,13 @@ static void test_tc3_multipart(void **state)
 	treq_tc3(&t, "POST", "multipart/form-data; boundary=\"abc\"", "", "--abc--");
 	expect_params(&t.http, "{}", &d);
 	req_decoded_free(&d);
+	treq_tc3(&t, "POST", "multipart/form-data; boundary=abc", "", "");   /* empty form */
+	expect_params(&t.http, "{}", &d);
+	req_decoded_free(&d);
+	treq_tc3(&t, "POST", "Multipart/Form-Data;boundary=abc ; charset=utf-8", "",
+		 "--abc\r\nContent-Disposition: form-data;name=\"A.0\"\r\n\r\nx\r\n--abc--\r\n");
+	expect_params(&t.http, "{\"A\":[\"x\"]}", &d);
+	req_decoded_free(&d);
 }
 
 static void expect_mp_fail(const char *ct, const char *body, enum err_code code, const char *msg)
@@ -242,6 +250,22 @@ static void test_tc3_multipart_bad(void **state)
 	expect_mp_fail("multipart/form-data; boundary=x",
 		       "--x\r\nContent-Disposition: form-data; name=\"A\"\r\n\r\n\xff\r\n--x--",
 		       ERR_INVALID_PARAMETER, "UTF-8");
+	expect_mp_fail("multipart/form-data; boundary=x",
+		       "--x\r\nContent-Disposition: form-data; name=\"A\"\r\n"
+		       "Content-Disposition: form-data; name=\"B\"\r\n\r\n1\r\n--x--",
+		       ERR_INVALID_REQUEST, "duplicated Content-Disposition");
+	expect_mp_fail("multipart/form-data; boundary=x",
+		       "--x\r\nContent-Disposition: form-data; name=\"A\r\n\r\n1\r\n--x--",
+		       ERR_INVALID_REQUEST, "unterminated part name");
+	expect_mp_fail("multipart/form-data; boundary=x",
+		       "--x\r\nContent-Disposition: form-data; name=\"\"\r\n\r\n1\r\n--x--",
+		       ERR_INVALID_PARAMETER, "empty name");
+	char big[MULTIPART_MAX_HEADERS + 64];
+	memset(big, 'h', sizeof(big));
+	memcpy(big, "--x\r\nX-Pad: ", 12);
+	memcpy(big + sizeof(big) - 12, "\r\n\r\n1\r\n--x--", 11);
+	big[sizeof(big) - 1] = '\0';
+	expect_mp_fail("multipart/form-data; boundary=x", big, ERR_INVALID_REQUEST, "too long");
 }
 
 static void test_tc3_missing_common(void **state)

@@ -225,7 +225,14 @@ export class Daemon {
     this.agent.destroy();
     if (!this.exit) {
       this.proc.kill("SIGTERM");
-      const t = await Promise.race([this.exited, sleep(STOP_TIMEOUT_MS).then(() => null)]);
+      let timer;
+      const t = await Promise.race([
+        this.exited,
+        new Promise((r) => {
+          timer = setTimeout(() => r(null), STOP_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       if (!t) {
         this.proc.kill("SIGKILL");
         await this.exited;
