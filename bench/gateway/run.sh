@@ -158,6 +158,9 @@ run_loadgen() { # LABEL ARGS...
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# Other processes busy right before the runs (instantaneous %CPU over 1 s).
+BUSY=$(top -b -n2 -d1 -o %CPU | awk '/^top -/{n++} n==2 && $1 ~ /^[0-9]+$/ && $9+0 > 5 {printf "%s %s%%, ", $12, $9}')
+BUSY=${BUSY%, }
 T=(--duration "$THROUGHPUT_DURATION" --warmup 2 --connections "$CONNS")
 run_loadgen "nginx closed-loop" --port "$NGINX_PORT" --credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
 run_loadgen "pgfleetd closed-loop DescribeRegions" --port "$PORT_nolimit" --credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
@@ -211,7 +214,7 @@ RATIO_OK=$(python3 -c "print('met' if $PGF_RPS * 3 >= $NGINX_RPS else 'NOT met')
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "- Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, Linux $(uname -r); client, pgfleetd and nginx share the 2 cores"
-	echo "- Load average before / after: $LOAD_BEFORE / $LOAD_AFTER (other work on the machine adds noise)"
+	echo "- Load average before / after: $LOAD_BEFORE / $LOAD_AFTER; other processes using CPU at the start: ${BUSY:-none} (other work on the machine adds noise)"
 	echo "- pgfleetd: release build (\`make\`, -O2), http_threads 2 (default); nginx $(nginx -v 2>&1 | cut -d/ -f2), worker_processes 2, static file"
 	echo "- Request: POST / TC3-HMAC-SHA256-signed, body \`{}\`, keep-alive, one request in flight per connection"
 	echo "- Response sizes: DescribeRegions $RESP_BYTES bytes (nginx serves a file of the same size), DescribeDBVersions $VERSIONS_BYTES bytes"

@@ -247,7 +247,8 @@ static int cli_load_key(const char *data_dir, struct cli_key *k)
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-/* The endpoint as a URL with path "/", and its host name (no port). */
+/* The endpoint as a URL with path "/", and its host name (no port). An
+ * endpoint without a scheme ("127.0.0.1:9000") is taken as http. */
 static int cli_endpoint(const char *endpoint, char **url, char host[256])
 {
 	CURLU *u = curl_url();
@@ -256,7 +257,7 @@ static int cli_endpoint(const char *endpoint, char **url, char host[256])
 
 	*url = NULL;
 	if (u != NULL &&
-	    curl_url_set(u, CURLUPART_URL, endpoint, CURLU_DEFAULT_SCHEME) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, endpoint, CURLU_GUESS_SCHEME) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_PATH, "/", 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < 256 &&

@@ -231,7 +231,8 @@ static int serve_start(struct daemon_state *st, struct err *e)
 {
 	if (bootstrap_root(st, e) != 0 || catalog_init(&st->cfg, e) != 0)
 		return -1;
-	if (fleet_start(&st->fleet, &st->cfg, st->store, e) != 0)
+	const struct catalog_version *newest = catalog_version_find(NULL, NULL, NULL);
+	if (fleet_start(&st->fleet, &st->cfg, st->store, newest ? newest->bin_dir : NULL, e) != 0)
 		return -1;
 	st->svc = (struct api_services){ .cfg = &st->cfg, .store = st->store, .tasks = st->fleet.tasks,
 					 .fleet = &st->fleet };

@@ -235,7 +235,7 @@ int pgnode_user_ensure(struct pgnode_user *u, struct err *e)
 
 static bool pgnode_charset_ok(const char *cs)
 {
-	size_t len = strlen(cs);
+	size_t len = cs != NULL ? strlen(cs) : 0;
 
 	if (len == 0 || len > PGNODE_CHARSET_MAX)
 		return false;
@@ -394,7 +394,7 @@ int pgnode_template_ensure(const char *templates_root, const char *bin_dir, cons
 int pgnode_template_root(const char *template_dir, char *out, size_t out_len,
 				   struct err *e)
 {
-	const char *slash = strrchr(template_dir, '/');
+	const char *slash = template_dir != NULL ? strrchr(template_dir, '/') : NULL;
 
 	if (slash == NULL || slash == template_dir || (size_t)(slash - template_dir) >= out_len)
 		return err_set(e, ERR_INTERNAL_ERROR, "bad template directory");

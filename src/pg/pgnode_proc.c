@@ -46,9 +46,12 @@
 
 #define PGNODE_CHILDREN_MAX   4096   /* postmasters started by this process */
 #define PGNODE_POLL_SLICE_MS  100    /* longest wait between two checks */
-#define PGNODE_ORPHANS_MAX    1024   /* leftover backends killed at one start */
+#define PGNODE_ORPHANS_MAX    1024   /* leftover backends handled at one start */
+#define PGNODE_ORPHAN_GRACE_MS 2000  /* for them to exit before SIGKILL */
 #define PGNODE_TAIL_BYTES     2048   /* log tail written to the daemon log */
 #define PGNODE_PIDFILE_MAX    4096
+#define PGNODE_PIDFILE_SETTLE_MS 2000 /* for a new postmaster.pid to get its pid */
+#define PGNODE_PIDFILE_POLL_MS 5
 
 struct pgnode_pidfile {
 	bool present;
@@ -233,28 +236,32 @@ static int pgnode_wait_gone(pid_t pid, int64_t deadline)
 }
 
 /* After a postmaster died without cleaning up (kill -9, OOM killer), its
- * backends may still hold the shared memory interlock, and PostgreSQL
- * refuses to start until they are gone: kill them and wait. */
+ * children may still hold the shared memory interlock, and PostgreSQL
+ * refuses to start until they are gone. They notice the death and exit by
+ * themselves (the logging collector last, once it has written what the
+ * others sent): give them PGNODE_ORPHAN_GRACE_MS, then SIGKILL the rest. */
 static int pgnode_kill_orphans(const char *dir, const char *data_real, int64_t deadline,
 			       struct err *e)
 {
 	pid_t *pids = malloc(PGNODE_ORPHANS_MAX * sizeof(*pids));
+	int64_t grace = pgnode_now_ms() + PGNODE_ORPHAN_GRACE_MS;
 	size_t n;
 
 	if (pids == NULL)
 		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
 	n = pgnode_find_orphans(data_real, pids, PGNODE_ORPHANS_MAX);
 	for (size_t i = 0; i < n; i++) {
+		if (pgnode_wait_gone(pids[i], grace < deadline ? grace : deadline) == 0)
+			continue;
 		log_warn(PGNODE_LOG_CTX, "node %s: killing leftover server process %d", dir,
 			 (int)pids[i]);
 		kill(pids[i], SIGKILL);
-	}
-	for (size_t i = 0; i < n; i++)
 		if (pgnode_wait_gone(pids[i], deadline) < 0) {
 			free(pids);
 			return err_set(e, ERR_INTERNAL_ERROR, "old server processes of %s do not exit",
 				       dir);
 		}
+	}
 	free(pids);
 	return 0;
 }
@@ -286,6 +293,22 @@ static void pgnode_pidfile_read(const char *data, struct pgnode_pidfile *pf)
 	for (size_t i = 0; i + 1 < sizeof(pf->status) && line[i] != '\0' && line[i] != '\n' &&
 			   line[i] != ' '; i++)
 		pf->status[i] = line[i];
+}
+
+/* Read postmaster.pid; a file without a pid yet (a postmaster creates it,
+ * then writes it) is read again for up to PGNODE_PIDFILE_SETTLE_MS, so a
+ * starting postmaster is not mistaken for a stale file. */
+static void pgnode_pidfile_settled(const char *data, struct pgnode_pidfile *pf, int64_t deadline)
+{
+	int64_t until = pgnode_now_ms() + PGNODE_PIDFILE_SETTLE_MS;
+
+	if (until > deadline)
+		until = deadline;
+	pgnode_pidfile_read(data, pf);
+	while (pf->present && pf->pid == 0 && pgnode_now_ms() < until) {
+		poll(NULL, 0, PGNODE_PIDFILE_POLL_MS);
+		pgnode_pidfile_read(data, pf);
+	}
 }
 
 static bool pgnode_status_ready(const char *status)
@@ -404,6 +427,26 @@ static void pgnode_wait_event(int ino, int pfd, int64_t left)
 			;
 }
 
+/* Postmaster `*pid` is gone. If the pid file now names another live
+ * postmaster of this data directory (ours lost the lock to a concurrent
+ * start), follow that one: *pid and *pfd change and 1 is returned. */
+static int pgnode_follow_other(const struct pgnode *n, const struct pgnode_paths *p, pid_t *pid,
+			       int *pfd)
+{
+	struct pgnode_pidfile pf;
+
+	pgnode_pidfile_read(p->data, &pf);
+	if (!pf.present || pf.pid == *pid || !pgnode_pid_live(pf.pid, p->data_real))
+		return 0;
+	log_info(PGNODE_LOG_CTX, "node %s: postmaster %d runs already; waiting for it", n->dir,
+		 (int)pf.pid);
+	*pid = pf.pid;
+	if (*pfd >= 0)
+		close(*pfd);
+	*pfd = pgnode_pidfd(*pid);
+	return 1;
+}
+
 /* Wait until postmaster `pid` reports ready, exits, or the deadline passes. */
 static int pgnode_wait_ready(const struct pgnode *n, const struct pgnode_paths *p, pid_t pid,
 			     int64_t deadline, struct err *e)
@@ -411,6 +454,7 @@ static int pgnode_wait_ready(const struct pgnode *n, const struct pgnode_paths *
 	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	int pfd = pgnode_pidfd(pid);
 	struct pgnode_pidfile pf;
+	bool followed = false;
 	int rc = -1;
 
 	if (ino >= 0 && inotify_add_watch(ino, p->data, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
@@ -424,7 +468,8 @@ static int pgnode_wait_ready(const struct pgnode *n, const struct pgnode_paths *
 			rc = 0;
 			break;
 		}
-		if (!pgnode_pid_live(pid, p->data_real) && pgnode_kid_reap(pid) != 0) {
+		if (!pgnode_pid_live(pid, p->data_real) && pgnode_kid_reap(pid) != 0 &&
+		    (followed || !(followed = pgnode_follow_other(n, p, &pid, &pfd)))) {
 			pgnode_log_failure(n);
 			err_set(e, ERR_INTERNAL_ERROR, "the database server failed to start");
 			break;
@@ -510,7 +555,7 @@ int pgnode_start(const struct pgnode *n, int timeout_ms, struct err *e)
 		return -1;
 	if (!pgnode_fs_exists(version))
 		return err_set(e, ERR_INTERNAL_ERROR, "node %s has no cluster", n->dir);
-	pgnode_pidfile_read(p.data, &pf);
+	pgnode_pidfile_settled(p.data, &pf, deadline);
 	if (pf.present && pgnode_pid_live(pf.pid, p.data_real))
 		return pgnode_wait_ready(n, &p, pf.pid, deadline, e);
 	if (pf.present && pgnode_clear_stale(n, &p, &pf, deadline, e) < 0)

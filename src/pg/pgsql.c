@@ -246,10 +246,40 @@ int pgsql_role_set_password(PGconn *c, const char *name, const char *password, s
 	return rc;
 }
 
+int pgsql_role_grant_admin(PGconn *c, const char *name, struct err *e)
+{
+	static const char *const grants[] = {
+		"GRANT ALL ON SCHEMA public TO %s",
+		"GRANT pg_read_all_stats, pg_signal_backend TO %s",
+	};
+	char sql[512];
+	char *ident = PQescapeIdentifier(c, name, strlen(name));
+	int rc = 0;
+
+	if (ident == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "cannot quote role name");
+	for (size_t i = 0; rc == 0 && i < sizeof(grants) / sizeof(grants[0]); i++) {
+		/* the only variable part is the identifier quoted by libpq */
+		if (snprintf(sql, sizeof(sql), grants[i], ident) >= (int)sizeof(sql))
+			rc = err_set(e, ERR_INTERNAL_ERROR, "role name too long");
+		else
+			rc = pgsql_exec(c, sql, 0, NULL, NULL, e);
+	}
+	PQfreemem(ident);
+	return rc;
+}
+
 int pgsql_role_kick(PGconn *c, const char *name, struct err *e)
 {
 	const char *params[] = { name };
 
+	/* From PostgreSQL 14 on, wait (up to the statement timeout's share)
+	 * until the sessions are really gone, so the caller can rely on it. */
+	if (PQserverVersion(c) >= 140000)
+		return pgsql_exec(c,
+				  "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+				  "WHERE usename = $1 AND pid <> pg_backend_pid()",
+				  1, params, NULL, e);
 	return pgsql_exec(c,
 			  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
 			  "WHERE usename = $1 AND pid <> pg_backend_pid()",

@@ -56,8 +56,15 @@ int pgsql_role_ensure(PGconn *c, const char *name, const char *password, const c
  * open: see pgsql_role_kick. */
 int pgsql_role_set_password(PGconn *c, const char *name, const char *password, struct err *e);
 
+/* What the instance's admin account may do besides its role options:
+ * create objects in the `public` schema of the connected database (which
+ * PostgreSQL 15 no longer grants to everyone), read statistics and signal
+ * other sessions (pg_read_all_stats, pg_signal_backend). */
+int pgsql_role_grant_admin(PGconn *c, const char *name, struct err *e);
+
 /* Terminate every session of role `name` (used after a password reset so
- * the old password stops working at once). */
+ * the old password stops working at once). On PostgreSQL 14+ it returns
+ * once the sessions have ended (or after 5 s per session). */
 int pgsql_role_kick(PGconn *c, const char *name, struct err *e);
 
 /* Roles that can log in, except the service's own (PGNODE_SUPERUSER) and

@@ -25,9 +25,26 @@ static int fleet_dir(const char *path, struct err *e)
 	return 0;
 }
 
-int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, struct err *e)
+/* Build the UTF8 template and its spares for every installed version, so
+ * that even the first CreateInstances is fast. Runs once, in the
+ * background: a creation that comes first simply builds what it needs. */
+static void *fleet_warm(void *arg)
+{
+	struct fleet *f = arg;
+	char tpl[PATH_MAX];
+	struct err e;
+
+	if (pgnode_template_ensure(f->templates_root, f->warm_bin_dir, "UTF8", &f->user, tpl, sizeof(tpl), &e) != 0 ||
+	    pgnode_spares_fill(tpl, &f->user, FLEET_SPARES, &e) < 0)
+		log_warn("fleet", "preparing templates: %s", err_message(&e, ERR_LANG_EN));
+	return NULL;
+}
+
+int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, const char *warm_bin_dir,
+		struct err *e)
 {
 	memset(f, 0, sizeof(*f));
+	snprintf(f->warm_bin_dir, sizeof(f->warm_bin_dir), "%s", warm_bin_dir ? warm_bin_dir : "");
 	f->cfg = cfg;
 	f->store = s;
 	snprintf(f->nodes_root, sizeof(f->nodes_root), "%s/nodes", cfg->data_dir);
@@ -39,6 +56,7 @@ int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, stru
 	if (pgnode_user_ensure(&f->user, e) != 0)
 		return -1;
 	log_info("fleet", "PostgreSQL servers run as %s (uid %d)", f->user.name, (int)f->user.uid);
+	f->warmer_started = f->warm_bin_dir[0] != '\0' && pthread_create(&f->warmer, NULL, fleet_warm, f) == 0;
 	return task_engine_start(&f->tasks, s, fleet_task_kinds, fleet_task_kinds_count, TASK_THREADS_DEFAULT,
 				 f, e);
 }
@@ -176,6 +194,7 @@ void fleet_supervise(struct fleet *f)
 	size_t n;
 	struct err e;
 
+	pgnode_reap_children();
 	if (store_res_list(f->store, FLEET_KIND, 0, &list, &n, &e) != 0)
 		return;
 	pass++;
@@ -200,6 +219,9 @@ void fleet_stop(struct fleet *f, int keep_running)
 
 	task_engine_stop(f->tasks);
 	f->tasks = NULL;
+	if (f->warmer_started)
+		pthread_join(f->warmer, NULL);
+	f->warmer_started = 0;
 	if (keep_running || store_res_list(f->store, FLEET_KIND, 0, &list, &n, &e) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 
 #include "core/config.h"
 #include "core/err.h"
@@ -25,6 +26,7 @@
 
 #define FLEET_KIND "instance"
 #define FLEET_PORT 5432
+#define FLEET_SPARES 2              /* ready copies kept per template */
 
 struct fleet {
 	const struct config *cfg;
@@ -33,11 +35,16 @@ struct fleet {
 	struct pgnode_user user;
 	char nodes_root[1280];              /* DATA_DIR/nodes */
 	char templates_root[1280];          /* DATA_DIR/templates */
+	char warm_bin_dir[256];             /* version whose template is prepared at start */
+	pthread_t warmer;
+	int warmer_started;
 };
 
 /* Prepare directories and the OS user; start the task engine (which resumes
- * unfinished tasks). */
-int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, struct err *e);
+ * unfinished tasks); in the background, prepare the UTF8 template of the
+ * PostgreSQL binaries in warm_bin_dir (NULL: none) and its spare copies. */
+int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, const char *warm_bin_dir,
+		struct err *e);
 
 /* Stop the task engine; stop every postmaster too unless keep_running. */
 void fleet_stop(struct fleet *f, int keep_running);

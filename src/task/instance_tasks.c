@@ -153,9 +153,9 @@ static int create_node(struct task_run *run, struct err *e)
 	return rc;
 }
 
-/* Connect as the service superuser: the instance's own password, or on the
- * first run the template's, which is then replaced by the instance's. */
-static int connect_super(struct task_run *run, const json_t *doc, PGconn **conn, struct err *e)
+/* Connect with the template's superuser password (a fresh copy still has
+ * it) and replace it with the instance's own. */
+static int connect_template(struct task_run *run, const json_t *doc, PGconn **conn, struct err *e)
 {
 	struct fleet *f = run->ctx;
 	struct pgsql_target t = { .host = json_string_value(json_object_get(doc, "Vip")), .port = FLEET_PORT,
@@ -163,8 +163,6 @@ static int connect_super(struct task_run *run, const json_t *doc, PGconn **conn,
 	char tpl[PATH_MAX], tpl_pw[128];
 	struct pgnode n;
 
-	if (fleet_connect(doc, NULL, conn, e) == 0)
-		return 0;
 	if (fleet_primary_node(f, doc, &n, e) != 0 ||
 	    pgnode_template_ensure(f->templates_root, n.bin_dir, json_string_value(json_object_get(doc, "Charset")),
 				   &f->user, tpl, sizeof(tpl), e) != 0 ||
@@ -181,6 +179,19 @@ static int connect_super(struct task_run *run, const json_t *doc, PGconn **conn,
 	return 0;
 }
 
+/* Connect as the service superuser. On the first run the server still has
+ * the template's password; a resumed run (killed after the password was
+ * replaced) finds the instance's own. */
+static int connect_super(struct task_run *run, const json_t *doc, PGconn **conn, struct err *e)
+{
+	if (!json_is_true(json_object_get(run->task->params, "SuperSet")) &&
+	    connect_template(run, doc, conn, e) == 0) {
+		json_object_set_new(run->task->params, "SuperSet", json_true());
+		return 0;
+	}
+	return fleet_connect(doc, NULL, conn, e);
+}
+
 static int create_accounts(struct task_run *run, struct err *e)
 {
 	struct store_res r;
@@ -193,6 +204,8 @@ static int create_accounts(struct task_run *run, struct err *e)
 	if (connect_super(run, r.doc, &conn, e) == 0) {
 		const char *admin = json_string_value(json_object_get(r.doc, "AdminName"));
 		rc = pw == NULL ? 0 : pgsql_role_ensure(conn, admin, pw, "CREATEDB CREATEROLE", e);
+		if (rc == 0)
+			rc = pgsql_role_grant_admin(conn, admin, e);
 		pgsql_close(conn);
 	}
 	store_res_free(&r);
@@ -221,7 +234,27 @@ static int create_failed(struct task_run *run, struct err *e)
 	return 0;
 }
 
-static const task_step_fn create_steps[] = { create_alloc, create_node, step_start, create_accounts };
+/* After the instance runs: make the next creation a rename (spare copies
+ * of the template), off the critical path. Failure here is only logged. */
+static int create_refill(struct task_run *run, struct err *e)
+{
+	struct fleet *f = run->ctx;
+	struct store_res r;
+	struct pgnode n;
+	char tpl[PATH_MAX];
+	struct err ignored;
+
+	if (load_node(run, &r, &n, e) != 0)
+		return 0;
+	if (pgnode_template_ensure(f->templates_root, n.bin_dir, json_string_value(json_object_get(r.doc, "Charset")),
+				   &f->user, tpl, sizeof(tpl), &ignored) != 0 ||
+	    pgnode_spares_fill(tpl, &f->user, FLEET_SPARES, &ignored) < 0)
+		log_warn(run->task->resource, "spare copies: %s", err_message(&ignored, ERR_LANG_EN));
+	store_res_free(&r);
+	return 0;
+}
+
+static const task_step_fn create_steps[] = { create_alloc, create_node, step_start, create_accounts, create_refill };
 
 /* ---- restart, recover, isolate, disisolate ---- */
 

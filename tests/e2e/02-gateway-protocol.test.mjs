@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import {
+  crashNoteSoon,
   expectCode,
   expectEnvelope,
   sdkError,
@@ -56,7 +57,7 @@ async function expectValidated(promise, what) {
     await promise;
     return null;
   } catch (e) {
-    assert.ok(e.code, `${what}: transport failure instead of an API answer: ${e.message}`);
+    if (!e.code) assert.fail(`${what}: transport failure instead of an API answer: ${e.message}${await crashNoteSoon()}`);
     assert.ok(!VALIDATION_CODES.has(e.code), `${what}: a valid request was refused with ${e.code}: ${e.message}`);
     assert.ok(!e.code.startsWith("AuthFailure"), `${what}: ${e.code}: ${e.message}`);
     return e;

@@ -35,6 +35,7 @@
 #include "pg/pgnode.h"
 #include "pg/pgnode_int.h"
 #include "pg/pgsql.h"
+#include "pg/spawn.h"
 
 #define TEST_BIN_DIR "/usr/lib/postgresql/15/bin"
 #define TEST_TIMING_RUNS 5
@@ -233,6 +234,9 @@ static void test_template_redone_when_half_made(void **state)
 	assert_int_equal(pgnode_template_ensure(g.templates, TEST_BIN_DIR, "UTF8'; x", &g.user, data,
 						sizeof(data), &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_PARAMETER_VALUE);
+	assert_int_equal(pgnode_template_ensure(g.templates, TEST_BIN_DIR, NULL, &g.user, data,
+						sizeof(data), &e), -1);
+	assert_int_equal(pgnode_template_password(NULL, data, sizeof(data), &e), -1);
 	assert_int_equal(pgnode_template_ensure(g.templates, TEST_BIN_DIR, "NO_SUCH_ENCODING", &g.user,
 						data, sizeof(data), &e), -1);
 	assert_int_equal(e.code, ERR_INTERNAL_ERROR);
@@ -385,6 +389,50 @@ static void test_node_lifecycle(void **state)
 	assert_true(access(n.dir, F_OK) < 0 && errno == ENOENT);
 	assert_int_equal(pgnode_remove(&n, &e), 0);   /* idempotent */
 	assert_state(&n, false);
+}
+
+/* A postmaster this process did not start through pgnode (as after a
+ * daemon restart) is found, waited for, and stopped. */
+static void test_foreign_postmaster(void **state)
+{
+	char postgres[PATH_MAX], data[PATH_MAX + 8], pidfile[PATH_MAX + 32];
+	const char *const argv[] = { postgres, "-D", data, NULL };
+	struct spawn_opts o = { .argv = argv, .cwd = data, .set_ids = g.user.set_ids,
+				.uid = g.user.uid, .gid = g.user.gid };
+	struct spawn_result r;
+	struct pgnode_state st;
+	struct pgnode n;
+	struct err e;
+	pid_t pid;
+
+	node_init(&n, "foreign");
+	assert_int_equal(pgnode_create(&n, g.tpl_data, &test_conf, &e), 0);
+	snprintf(postgres, sizeof(postgres), "%s/postgres", TEST_BIN_DIR);
+	snprintf(data, sizeof(data), "%s/data", n.dir);
+	snprintf(pidfile, sizeof(pidfile), "%s/postmaster.pid", data);
+	assert_int_equal(spawn_start(&o, &pid, &e), 0);
+	for (int i = 0; i < 1000 && access(pidfile, F_OK) < 0; i++)
+		usleep(1000);
+	assert_int_equal(pgnode_start(&n, 0, &e), 0);   /* waits for it, starts nothing */
+	assert_int_equal(pgnode_status(&n, &st, &e), 0);
+	assert_true(st.running && st.ready);
+	assert_int_equal(st.pid, pid);
+	assert_int_equal(pgnode_start(&n, 0, &e), 0);
+	assert_int_equal(pgnode_stop(&n, PGNODE_STOP_FAST, 0, &e), 0);
+	assert_int_equal(spawn_wait(pid, 5000, &r, &e), 1);
+	assert_true(r.exited);
+	assert_int_equal(r.exit_code, 0);
+	assert_state(&n, false);
+	/* a start racing with another postmaster succeeds whichever wins the
+	 * lock file (the loser exits; pgnode follows the winner) */
+	assert_int_equal(spawn_start(&o, &pid, &e), 0);
+	assert_int_equal(pgnode_start(&n, 0, &e), 0);
+	assert_int_equal(pgnode_status(&n, &st, &e), 0);
+	assert_true(st.running && st.ready);
+	assert_int_equal(pgnode_stop(&n, PGNODE_STOP_FAST, 0, &e), 0);
+	assert_int_equal(spawn_wait(pid, 5000, &r, &e), 1);
+	assert_state(&n, false);
+	assert_int_equal(pgnode_remove(&n, &e), 0);
 }
 
 static void test_partial_copy_redone(void **state)
@@ -588,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_template),
 		cmocka_unit_test(test_template_redone_when_half_made),
 		cmocka_unit_test(test_node_lifecycle),
+		cmocka_unit_test(test_foreign_postmaster),
 		cmocka_unit_test(test_partial_copy_redone),
 		cmocka_unit_test(test_start_failure),
 		cmocka_unit_test(test_bad_inputs),

@@ -35,6 +35,29 @@ const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|
 
 export const PostgresClient = tencentcloud.postgres.v20170312.Client;
 
+let current = null; // the daemon started last, for crash notes in assertions
+
+/** crashNote() after giving a dying daemon up to `ms` to be reaped (a
+ *  dropped connection is often seen just before the exit). */
+export async function crashNoteSoon(ms = 500) {
+  if (current && !current.exit) {
+    let timer;
+    await Promise.race([current.exited, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+  return crashNote();
+}
+
+/** " (pgfleetd has exited ...: <first sanitizer/last log lines>)" when the
+ *  daemon under test died, so that follow-on failures point at the cause. */
+export function crashNote() {
+  if (!current || !current.exit) return "";
+  const lines = current.stderr.split("\n");
+  const first = lines.findIndex((l) => SANITIZER_RE.test(l));
+  const shown = first >= 0 ? lines.slice(first, first + 12) : lines.slice(-12);
+  return `\n-- pgfleetd has exited ${JSON.stringify(current.exit)}:\n${shown.join("\n")}`;
+}
+
 /** The daemon binary the suite runs (see the file comment). */
 export function daemonBinary() {
   if (process.env.PGFLEETD) return path.resolve(process.env.PGFLEETD);
@@ -287,6 +310,7 @@ export async function startDaemon(opts = {}) {
   args.push(...(opts.args ?? []));
   const proc = spawn(binary, args, { env: daemonEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
   const d = new Daemon({ binary, dataDir, port, proc, configPath });
+  current = d;
   try {
     await d.waitReady();
   } catch (e) {
@@ -313,7 +337,7 @@ export async function sdkError(promise, what = "the call") {
 /** Assert that an SDK call fails with exactly `code`; returns the error. */
 export async function expectCode(promise, code, what = "the call") {
   const e = await sdkError(promise, what);
-  assert.equal(e.code, code, `${what}: expected error ${code}, got ${e.code} (${e.message})`);
+  assert.equal(e.code, code, `${what}: expected error ${code}, got ${e.code} (${e.message})${e.code ? "" : await crashNoteSoon()}`);
   return e;
 }
 
@@ -329,7 +353,7 @@ export function expectEnvelope(x, code, what = "the request") {
   assert.ok(
     r,
     `${what}: no HTTP response (closed=${x.closed}, error=${x.error}, got ${x.raw.length} bytes: ` +
-      `${JSON.stringify(x.raw.subarray(0, 200).toString("latin1"))})`,
+      `${JSON.stringify(x.raw.subarray(0, 200).toString("latin1"))})${crashNote()}`,
   );
   assert.equal(r.status, 200, `${what}: HTTP status must always be 200, got ${r.status} ${r.reason}: ${r.body.toString().slice(0, 300)}`);
   assert.ok(r.Response, `${what}: body is not a {"Response": ...} envelope: ${r.body.toString().slice(0, 300)}`);
