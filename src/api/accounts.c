@@ -269,3 +269,11 @@ fail:
 	json_decref(views);
 	return -1;
 }
+
+const struct api_handler account_handlers[] = {
+	{ "DescribeAccounts", accounts_describe },
+	{ "DescribeDatabases", databases_describe },
+	{ "ModifyAccountRemark", accounts_modify_remark },
+	{ "ResetAccountPassword", accounts_reset_password },
+	{ NULL, NULL },
+};

@@ -46,6 +46,21 @@ typedef int (*api_handler_fn)(struct api_ctx *ctx, json_t *out, struct err *e);
  * is not implemented yet - the gateway then answers UnsupportedOperation. */
 api_handler_fn api_handler_find(const char *action);
 
+/* One row of a module's action table; tables end with { NULL, NULL }. */
+struct api_handler {
+	const char *action;
+	api_handler_fn fn;
+};
+
+/* Each resource module's table (listed in handlers.c). */
+extern const struct api_handler catalog_handlers[];    /* catalog.c */
+extern const struct api_handler instance_handlers[];   /* instances.c */
+extern const struct api_handler account_handlers[];    /* accounts.c */
+extern const struct api_handler parameter_handlers[];  /* parameters.c */
+extern const struct api_handler backup_handlers[];     /* backups.c */
+extern const struct api_handler billing_handlers[];    /* billing.c */
+extern const struct api_handler log_handlers[];        /* logs.c */
+
 /* Convenience accessors over ctx->params (values already validated). */
 const char *api_param_str(const struct api_ctx *ctx, const char *name); /* NULL if absent */
 int api_param_int(const struct api_ctx *ctx, const char *name, long long *out); /* 0 if present */

@@ -795,3 +795,12 @@ int catalog_describe_classes(struct api_ctx *ctx, json_t *out, struct err *e)
 	}
 	return 0;
 }
+
+const struct api_handler catalog_handlers[] = {
+	{ "DescribeClasses", catalog_describe_classes },
+	{ "DescribeDBVersions", catalog_describe_db_versions },
+	{ "DescribeProductConfig", catalog_describe_product_config },
+	{ "DescribeRegions", catalog_describe_regions },
+	{ "DescribeZones", catalog_describe_zones },
+	{ NULL, NULL },
+};

@@ -1,50 +1,30 @@
 /*
- * handlers.c - the one place that binds action names to their handlers.
- * An action of the table with no row here is answered UnsupportedOperation
- * by the gateway, after its parameters have been validated.
+ * handlers.c - binds action names to their handlers. Each resource module
+ * exports one NULL-terminated table of its actions (declared in api.h);
+ * this file only lists the tables, so that modules never edit each other's
+ * rows. An action of the API with no row anywhere is answered
+ * UnsupportedOperation by the gateway, after its parameters were validated.
  */
 #include <string.h>
 
 #include "api/api.h"
-#include "api/catalog.h"
-#include "api/instances.h"
 
-struct api_handler {
-	const char *action;
-	api_handler_fn fn;
-};
-
-static const struct api_handler api_handlers[] = {
-	/* catalog */
-	{ "DescribeClasses", catalog_describe_classes },
-	{ "DescribeDBVersions", catalog_describe_db_versions },
-	{ "DescribeProductConfig", catalog_describe_product_config },
-	{ "DescribeRegions", catalog_describe_regions },
-	{ "DescribeZones", catalog_describe_zones },
-	/* instances */
-	{ "CreateDBInstances", instances_create_legacy },
-	{ "CreateInstances", instances_create },
-	{ "DescribeDBInstanceAttribute", instances_describe_attribute },
-	{ "DescribeDBInstances", instances_describe },
-	{ "DestroyDBInstance", instances_destroy },
-	{ "DisIsolateDBInstances", instances_disisolate },
-	{ "InitDBInstances", instances_init },
-	{ "IsolateDBInstances", instances_isolate },
-	{ "ModifyDBInstanceName", instances_modify_name },
-	{ "ModifyDBInstancesProject", instances_modify_project },
-	{ "RestartDBInstance", instances_restart },
-	/* accounts and databases */
-	{ "DescribeAccounts", accounts_describe },
-	{ "DescribeDatabases", databases_describe },
-	{ "ModifyAccountRemark", accounts_modify_remark },
-	{ "ResetAccountPassword", accounts_reset_password },
+static const struct api_handler *const api_handler_tables[] = {
+	catalog_handlers,
+	instance_handlers,
+	account_handlers,
+	parameter_handlers,
+	backup_handlers,
+	billing_handlers,
+	log_handlers,
 };
 
 api_handler_fn api_handler_find(const char *action)
 {
-	for (size_t i = 0; i < sizeof(api_handlers) / sizeof(api_handlers[0]); i++)
-		if (strcmp(api_handlers[i].action, action) == 0)
-			return api_handlers[i].fn;
+	for (size_t t = 0; t < sizeof(api_handler_tables) / sizeof(api_handler_tables[0]); t++)
+		for (const struct api_handler *h = api_handler_tables[t]; h->action != NULL; h++)
+			if (strcmp(h->action, action) == 0)
+				return h->fn;
 	return NULL;
 }
 

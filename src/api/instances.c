@@ -444,3 +444,18 @@ int instances_destroy(struct api_ctx *ctx, json_t *out, struct err *e)
 	json_decref(ids);
 	return rc;
 }
+
+const struct api_handler instance_handlers[] = {
+	{ "CreateDBInstances", instances_create_legacy },
+	{ "CreateInstances", instances_create },
+	{ "DescribeDBInstanceAttribute", instances_describe_attribute },
+	{ "DescribeDBInstances", instances_describe },
+	{ "DestroyDBInstance", instances_destroy },
+	{ "DisIsolateDBInstances", instances_disisolate },
+	{ "InitDBInstances", instances_init },
+	{ "IsolateDBInstances", instances_isolate },
+	{ "ModifyDBInstanceName", instances_modify_name },
+	{ "ModifyDBInstancesProject", instances_modify_project },
+	{ "RestartDBInstance", instances_restart },
+	{ NULL, NULL },
+};

@@ -15,6 +15,14 @@
 
 #define FLEET_QUOTA_EVERY 15      /* supervisor passes between storage checks */
 
+static const struct task_kind *const fleet_task_tables[] = {
+	instance_task_kinds,
+	parameter_task_kinds,
+	backup_task_kinds,
+	billing_task_kinds,
+	NULL,
+};
+
 /* A directory the node user can traverse (0711), created if missing. */
 static int fleet_dir(const char *path, struct err *e)
 {
@@ -57,8 +65,7 @@ int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, cons
 		return -1;
 	log_info("fleet", "PostgreSQL servers run as %s (uid %d)", f->user.name, (int)f->user.uid);
 	f->warmer_started = f->warm_bin_dir[0] != '\0' && pthread_create(&f->warmer, NULL, fleet_warm, f) == 0;
-	return task_engine_start(&f->tasks, s, fleet_task_kinds, fleet_task_kinds_count, TASK_THREADS_DEFAULT,
-				 f, e);
+	return task_engine_start(&f->tasks, s, fleet_task_tables, TASK_THREADS_DEFAULT, f, e);
 }
 
 int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *n, struct err *e)

@@ -66,8 +66,10 @@ int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, cons
 		      json_t *params, int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
 		      int64_t *task_id, struct err *e);
 
-/* The task kinds instances use (instance_tasks.c). */
-extern const struct task_kind fleet_task_kinds[];
-extern const size_t fleet_task_kinds_count;
+/* Each module's task kinds (tables end with a NULL name; listed in fleet.c). */
+extern const struct task_kind instance_task_kinds[];   /* instance_tasks.c */
+extern const struct task_kind parameter_task_kinds[];  /* parameter_tasks.c */
+extern const struct task_kind backup_task_kinds[];     /* backup_tasks.c */
+extern const struct task_kind billing_task_kinds[];    /* billing_tasks.c */
 
 #endif

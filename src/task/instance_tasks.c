@@ -375,7 +375,7 @@ static const task_step_fn writable_steps[] = { readonly_off };
 
 #define STEPS(a) a, sizeof(a) / sizeof(a[0])
 
-const struct task_kind fleet_task_kinds[] = {
+const struct task_kind instance_task_kinds[] = {
 	{ "instance.create", FLEET_KIND, STEPS(create_steps), create_failed },
 	{ "instance.restart", FLEET_KIND, STEPS(restart_steps), start_failed },
 	{ "instance.recover", FLEET_KIND, STEPS(recover_steps), start_failed },
@@ -384,6 +384,5 @@ const struct task_kind fleet_task_kinds[] = {
 	{ "instance.destroy", FLEET_KIND, STEPS(destroy_steps), NULL },
 	{ "instance.readonly", FLEET_KIND, STEPS(readonly_steps), NULL },
 	{ "instance.writable", FLEET_KIND, STEPS(writable_steps), NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };
-
-const size_t fleet_task_kinds_count = sizeof(fleet_task_kinds) / sizeof(fleet_task_kinds[0]);

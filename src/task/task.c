@@ -14,8 +14,7 @@
 
 struct task_engine {
 	struct store *store;
-	const struct task_kind *kinds;
-	size_t nkinds;
+	const struct task_kind *const *tables;
 	void *ctx;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;         /* queue not empty, or stopping */
@@ -29,9 +28,10 @@ struct task_engine {
 
 static const struct task_kind *task_kind_find(const struct task_engine *eng, const char *name)
 {
-	for (size_t i = 0; i < eng->nkinds; i++)
-		if (strcmp(eng->kinds[i].name, name) == 0)
-			return &eng->kinds[i];
+	for (const struct task_kind *const *t = eng->tables; *t != NULL; t++)
+		for (const struct task_kind *k = *t; k->name != NULL; k++)
+			if (strcmp(k->name, name) == 0)
+				return k;
 	return NULL;
 }
 
@@ -161,16 +161,15 @@ static int task_resume_all(struct task_engine *eng, struct err *e)
 	return 0;
 }
 
-int task_engine_start(struct task_engine **out, struct store *s, const struct task_kind *kinds,
-		      size_t nkinds, int nthreads, void *ctx, struct err *e)
+int task_engine_start(struct task_engine **out, struct store *s, const struct task_kind *const *tables,
+		      int nthreads, void *ctx, struct err *e)
 {
 	struct task_engine *eng = calloc(1, sizeof(*eng));
 
 	if (eng == NULL)
 		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
 	eng->store = s;
-	eng->kinds = kinds;
-	eng->nkinds = nkinds;
+	eng->tables = tables;
 	eng->ctx = ctx;
 	pthread_mutex_init(&eng->mu, NULL);
 	pthread_cond_init(&eng->cv, NULL);

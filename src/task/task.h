@@ -51,9 +51,11 @@ struct task_kind {
 	task_step_fn on_fail;      /* may be NULL; may set run->mutate too */
 };
 
-/* Start `nthreads` workers and resume every running task of the store. */
-int task_engine_start(struct task_engine **out, struct store *s, const struct task_kind *kinds,
-		      size_t nkinds, int nthreads, void *ctx, struct err *e);
+/* Start `nthreads` workers and resume every running task of the store.
+ * `tables` is a NULL-terminated list of kind tables, each ending with a
+ * kind whose name is NULL (one table per module). */
+int task_engine_start(struct task_engine **out, struct store *s, const struct task_kind *const *tables,
+		      int nthreads, void *ctx, struct err *e);
 
 /* Let the workers finish the step they are in, then stop them. Tasks left
  * unfinished resume at the next start. */
