@@ -46,7 +46,7 @@ static int store_res_read_row(struct store *s, sqlite3_stmt *st, struct store_re
 
 static char *store_doc_text(const struct store_res *r, struct err *e)
 {
-	char *text = json_dumps(r->doc ? r->doc : json_object(), JSON_COMPACT);
+	char *text = r->doc ? json_dumps(r->doc, JSON_COMPACT) : strdup("{}");
 
 	if (text == NULL)
 		err_set(e, ERR_INTERNAL_ERROR, "out of memory");

@@ -50,7 +50,7 @@ static int store_task_read_row(sqlite3_stmt *st, struct store_task *t, struct er
 
 int store_task_insert(struct store *s, struct store_task *t, struct err *e)
 {
-	char *params = json_dumps(t->params ? t->params : json_object(), JSON_COMPACT);
+	char *params = t->params ? json_dumps(t->params, JSON_COMPACT) : strdup("{}");
 	int64_t now = (int64_t)time(NULL);
 	int rc = -1;
 
@@ -146,7 +146,7 @@ int store_task_list_running(struct store *s, struct store_task **out, size_t *n,
 
 int store_task_update(struct store *s, const struct store_task *t, struct err *e)
 {
-	char *params = json_dumps(t->params ? t->params : json_object(), JSON_COMPACT);
+	char *params = t->params ? json_dumps(t->params, JSON_COMPACT) : strdup("{}");
 	int rc = -1;
 
 	if (params == NULL)
