@@ -68,7 +68,8 @@ $(B)/fuzz_request: tests/fuzz/fuzz_request.c $(LIB_SRC)
 	$(FUZZ_CC) $(CFLAGS_BASE) -Wno-strict-prototypes -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 fuzz: $(B)/fuzz_request
-	$(B)/fuzz_request -max_total_time=$${FUZZ_SECONDS:-20} -timeout=5 -rss_limit_mb=2048 tests/fuzz/corpus
+	@mkdir -p $(B)/fuzz-corpus
+	$(B)/fuzz_request -max_total_time=$${FUZZ_SECONDS:-20} -timeout=5 -rss_limit_mb=2048 $(B)/fuzz-corpus tests/fuzz/corpus
 
 gen:
 	python3 tools/gen_api.py api/pgfleet-api.json

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "api/instances.h"
 #include "task/fleet.h"
 
@@ -126,7 +127,7 @@ struct account_change {
 static int mut_account(struct store_res *r, void *arg, struct err *e)
 {
 	const struct account_change *c = arg;
-	json_int_t now = (json_int_t)time(NULL);
+	json_int_t now = (json_int_t)clock_now();
 	json_t *accounts = json_object_get(r->doc, "Accounts");
 	json_t *meta;
 

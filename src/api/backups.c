@@ -8,3 +8,9 @@
 const struct api_handler backup_handlers[] = {
 	{ NULL, NULL },
 };
+
+#include "api/routes.h"
+
+const struct route backup_routes[] = {
+	{ NULL, NULL },
+};

@@ -26,11 +26,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/action.h"
 #include "api/api.h"
 #include "api/params.h"
 #include "api/request.h"
+#include "api/routes.h"
 #include "api/sign.h"
 #include "core/log.h"
 #include "lib/ratelimit.h"
@@ -39,6 +41,8 @@
 #define GW_MAX_HEADERS 64
 #define GW_CONN_MEMORY (256u * 1024u)   /* per-connection header/URI pool */
 #define GW_LOG_QUEUE_MAX 65536          /* audit rows held between flushes */
+
+static const struct route *const gw_route_tables[] = { metrics_routes, backup_routes };
 
 struct gateway {
 	struct MHD_Daemon *mhd;
@@ -340,6 +344,82 @@ static void gw_client_ip(struct MHD_Connection *con, char out[48])
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out, 48);
 }
 
+/* ---- other paths ---- */
+
+static const struct route *gw_route_find(const char *path)
+{
+	for (size_t t = 0; t < sizeof(gw_route_tables) / sizeof(gw_route_tables[0]); t++)
+		for (const struct route *r = gw_route_tables[t]; r->prefix != NULL; r++)
+			if (strncmp(path, r->prefix, strlen(r->prefix)) == 0)
+				return r;
+	return NULL;
+}
+
+static enum MHD_Result gw_send_route(struct MHD_Connection *con, struct route_response *rs)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+	char disp[192];
+
+	if (rs->fd >= 0) {
+		resp = MHD_create_response_from_fd_at_offset64(rs->fd_len, rs->fd, rs->fd_offset);
+		if (resp == NULL)
+			close(rs->fd);
+		free(rs->body);
+	} else {
+		resp = MHD_create_response_from_buffer(rs->body_len, rs->body ? rs->body : (char *)"",
+						       rs->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			free(rs->body);
+	}
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type",
+				rs->content_type[0] ? rs->content_type : "text/plain; charset=utf-8");
+	if (rs->fd >= 0 && rs->filename[0] != '\0') {
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", rs->filename);
+		MHD_add_response_header(resp, "Content-Disposition", disp);
+	}
+	rc = MHD_queue_response(con, rs->status ? (unsigned)rs->status : MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* A GET/HEAD on a path other than "/": a module's route, or 404. */
+static enum MHD_Result gw_answer_route(struct gateway *gw, struct gw_call *c, const char *method)
+{
+	const char *q = strchr(c->r->uri, '?');
+	size_t plen = q ? (size_t)(q - c->r->uri) : strlen(c->r->uri);
+	char *path = strndup(c->r->uri, plen);
+	struct route_response rs = { .fd = -1 };
+	const struct route *r = path ? gw_route_find(path) : NULL;
+	struct route_request rq = { .method = method, .path = path, .query = q ? q + 1 : "",
+				    .client_ip = c->client_ip, .headers = c->headers, .nheaders = c->nheaders,
+				    .svc = gw->svc };
+	enum MHD_Result rc;
+
+	if (r == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) || r->fn(&rq, &rs) != 0) {
+		free(rs.body);
+		if (rs.fd >= 0)
+			close(rs.fd);
+		memset(&rs, 0, sizeof(rs));
+		rs.fd = -1;
+		rs.status = r == NULL ? MHD_HTTP_NOT_FOUND : MHD_HTTP_METHOD_NOT_ALLOWED;
+		rs.body = strdup(r == NULL ? "{\"error\": \"not found\"}\n" : "{\"error\": \"method not allowed\"}\n");
+		rs.body_len = rs.body ? strlen(rs.body) : 0;
+		snprintf(rs.content_type, sizeof(rs.content_type), "application/json");
+	}
+	free(path);
+	rc = gw_send_route(c->con, &rs);
+	return rc;
+}
+
+/* Is the raw URI's path something other than "/"? */
+static int gw_other_path(const char *uri)
+{
+	return uri[0] == '/' && uri[1] != '\0' && uri[1] != '?';
+}
+
 /* Run the complete request and answer it. */
 static enum MHD_Result gw_answer(struct gateway *gw, struct MHD_Connection *con, struct gw_req *r,
 				 const char *method)
@@ -358,6 +438,11 @@ static enum MHD_Result gw_answer(struct gateway *gw, struct MHD_Connection *con,
 	MHD_get_connection_values(con, MHD_HEADER_KIND, gw_collect_header, c);
 	c->http = (struct req_http){ .method = method, .body = r->body ? r->body : "", .body_len = r->len,
 				     .headers = c->headers, .nheaders = c->nheaders };
+	if (gw_other_path(r->uri) && !r->too_big) {
+		rc = gw_answer_route(gw, c, method);
+		free(c);
+		return rc;
+	}
 	if (gw_call_run(c) == 0) {
 		body = c->out;
 		c->out = NULL;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "api/catalog.h"
 #include "api/instances.h"
 #include "core/config.h"
@@ -149,7 +150,7 @@ static int check_purchase(const struct api_ctx *ctx, struct purchase *p, struct 
 /* The stored document of a new instance. */
 static json_t *instance_doc(const struct api_ctx *ctx, const struct purchase *p, const char *id)
 {
-	json_int_t now = (json_int_t)time(NULL);
+	json_int_t now = (json_int_t)clock_now();
 	long long auto_renew = 0;
 	char node[80], super_pw[33];
 	struct err e;

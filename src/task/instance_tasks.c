@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "task/fleet.h"
 
@@ -30,7 +31,7 @@ static int mut_status(struct store_res *r, void *arg, struct err *e)
 
 static int mut_isolated(struct store_res *r, void *arg, struct err *e)
 {
-	json_object_set_new(r->doc, "IsolatedTime", json_integer((json_int_t)time(NULL)));
+	json_object_set_new(r->doc, "IsolatedTime", json_integer((json_int_t)clock_now()));
 	return mut_status(r, "isolated", e);
 }
 
@@ -53,7 +54,7 @@ static int mut_vip(struct store_res *r, void *arg, struct err *e)
 static int mut_created(struct store_res *r, void *arg, struct err *e)
 {
 	const char *admin = json_string_value(json_object_get(r->doc, "AdminName"));
-	json_int_t now = (json_int_t)time(NULL);
+	json_int_t now = (json_int_t)clock_now();
 	json_t *accounts = json_object_get(r->doc, "Accounts");
 
 	if (!json_is_object(accounts)) {
