@@ -7,9 +7,9 @@
  *
  * Parameters are given either as one JSON object or as `--Name value`
  * pairs; dotted names (`--Filters.0.Values.0 x`) are unflattened with
- * req_unflatten(), and a value that parses as a JSON number, array, object,
- * true or false is sent as such (a JSON string literal forces a string:
- * --DBMajorVersion '"15"'). The request is a TC3-signed JSON POST, signed
+ * req_unflatten(); a value that is a JSON array or object is sent as such,
+ * any other value as a string (the service types numeric and boolean
+ * strings by the action's schema). The request is a TC3-signed JSON POST, signed
  * like the official SDKs do (service "postgres", host without port). The
  * key comes from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY, else
  * from DATA_DIR/credentials.json, which pgfleetd writes on first start.
@@ -70,8 +70,8 @@ static void cli_usage(FILE *out)
 	      "\n"
 	      "Parameters: one JSON object, or --Name value pairs. Dotted names build nested\n"
 	      "values (--Filters.0.Name db-instance-id --Filters.0.Values.0 postgres-x).\n"
-	      "A value that parses as a JSON number, array, object, true or false is sent\n"
-	      "as such; quote it as a JSON string to force a string (--DBMajorVersion '\"15\"').\n"
+	      "A JSON array or object value is sent as such, anything else as a string\n"
+	      "(the service reads numeric and boolean strings by the action's schema).\n"
 	      "\n"
 	      "Key: $TENCENTCLOUD_SECRET_ID and $TENCENTCLOUD_SECRET_KEY, else DATA_DIR/\n"
 	      "credentials.json ({\"secretId\": ..., \"secretKey\": ...}).\n"
@@ -121,14 +121,18 @@ static int cli_parse_args(int argc, char **argv, struct cli_opts *o)
 
 /* ---- parameters ---------------------------------------------------------- */
 
-/* The JSON value of a command-line value: JSON numbers, arrays, objects,
- * booleans and string literals are taken as such, anything else is a string.
- * NULL when the text is not valid UTF-8. */
+/* The JSON value of a command-line value: a JSON array or object is taken
+ * as such, anything else stays a string - the service accepts numeric and
+ * boolean strings for Integer, Float and Boolean parameters, so
+ * `--DBMajorVersion 15` stays the String it must be. NULL when the text is
+ * not valid UTF-8. */
 static json_t *cli_value(const char *text)
 {
-	json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+	json_t *v = (text[0] == '[' || text[0] == '{')
+			    ? json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL)
+			    : NULL;
 
-	if (v != NULL && !json_is_null(v))
+	if (json_is_array(v) || json_is_object(v))
 		return v;
 	json_decref(v);
 	return json_string(text);
