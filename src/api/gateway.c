@@ -35,6 +35,7 @@
 #include "api/routes.h"
 #include "api/sign.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "lib/ratelimit.h"
 
 #define GW_API_VERSION "2017-03-12"
@@ -287,6 +288,16 @@ static json_t *gw_error_body(struct gw_call *c)
 	return json_pack("{s:o, s:s}", "Error", err, "RequestId", c->request_id);
 }
 
+/* The request in the metrics (core/metrics.h): a name that is not an
+ * action of the API counts as "unknown", so clients cannot add series. */
+static void gw_observe(const struct gw_call *c, const struct timespec *t1)
+{
+	const struct api_action *a = c->action ? c->action : api_action_find(c->d.action);
+	double secs = (double)(t1->tv_sec - c->r->t0.tv_sec) + (double)(t1->tv_nsec - c->r->t0.tv_nsec) / 1e9;
+
+	metrics_api_request(a ? a->name : "unknown", c->e.code == ERR_OK ? "" : err_code_name(c->e.code), secs);
+}
+
 static void gw_log_queue(struct gw_call *c)
 {
 	struct gateway *gw = c->gw;
@@ -294,6 +305,7 @@ static void gw_log_queue(struct gw_call *c)
 	struct store_request_log *row;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	gw_observe(c, &t1);
 	pthread_mutex_lock(&gw->log_lock);
 	if (gw->nlog >= GW_LOG_QUEUE_MAX) {
 		gw->dropped++;
@@ -454,7 +466,9 @@ static enum MHD_Result gw_answer(struct gateway *gw, struct MHD_Connection *con,
 		}
 		body = gw_error_body(c);
 	}
-	rc = gw_send(con, json_pack("{s:o}", "Response", body));
+	json_t *envelope = json_pack("{s:o}", "Response", body);
+	rc = gw_send(con, envelope);
+	json_decref(envelope);
 	gw_log_queue(c);
 	json_decref(c->out);
 	req_decoded_free(&c->d);

@@ -91,6 +91,10 @@ static json_t *net_info(const json_t *doc, const char *status)
 
 static json_t *node_set(const json_t *doc)
 {
+	json_t *placed = json_object_get(doc, "DBNodeSet"); /* ModifyDBInstanceDeployment */
+
+	if (json_array_size(placed) > 0)
+		return json_deep_copy(placed);
 	return json_pack("[{s:s, s:s, s:s}]", "Role", "Primary", "Zone", doc_str(doc, "Zone"),
 			 "DedicatedClusterId", "");
 }
@@ -196,15 +200,18 @@ static int filter_match(const struct store_res *r, const json_t *filter)
 		return has_tag_key(r->doc, values);
 	if (strcmp(name, "db-instance-status") == 0)
 		return value_in(values, r->status, 0);
-	if (strcmp(name, "db-instance-ip") == 0)
+	if (strcmp(name, "db-instance-ip") == 0 || strcmp(name, "db-private-ip") == 0)
 		return value_in(values, doc_str(r->doc, "Vip"), 0);
+	if (strcmp(name, "db-public-address") == 0)
+		return 0; /* no public endpoints yet */
 	return -1;
 }
 
 static int filters_check(const json_t *filters, struct err *e)
 {
 	static const char *const known[] = { "db-instance-id", "db-instance-name", "db-project-id", "db-pay-mode",
-					     "db-tag-key", "db-instance-status", "db-instance-ip", NULL };
+					     "db-tag-key", "db-instance-status", "db-instance-ip", "db-private-ip",
+					     "db-public-address", NULL };
 	size_t i;
 	json_t *f;
 
@@ -286,7 +293,8 @@ int instances_describe(struct api_ctx *ctx, json_t *out, struct err *e)
 	kept = filters ? apply_filters(list, n, filters) : n;
 	order.key = api_param_str(ctx, "OrderBy") ?: "CreateTime";
 	order.desc = api_param_str(ctx, "OrderByType") && strcmp(api_param_str(ctx, "OrderByType"), "desc") == 0;
-	qsort_r(list, kept, sizeof(*list), view_cmp, &order);
+	if (kept > 1)
+		qsort_r(list, kept, sizeof(*list), view_cmp, &order);
 	for (size_t i = (size_t)offset; i < kept && i < (size_t)(offset + limit); i++)
 		json_array_append_new(set, instance_view(&list[i], ctx->tenant));
 	json_object_set_new(out, "TotalCount", json_integer((json_int_t)kept));
@@ -322,6 +330,10 @@ int instance_check_account_name(const char *name, struct err *e)
 	if (isdigit((unsigned char)name[0]) || strncasecmp(name, "pg_", 3) == 0 || strcasecmp(name, "postgres") == 0)
 		return err_set(e, ERR_INVALID_PARAMETER_VALUE_INVALID_ACCOUNT_NAME,
 			       "The account name must not be `postgres` or start with a digit or `pg_`.");
+	/* the service's own roles (PGNODE_SUPERUSER, ...) are never a tenant's */
+	if (strncasecmp(name, "pgfleet", 7) == 0)
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE_INVALID_ACCOUNT_NAME,
+			       "Account names starting with `pgfleet` are reserved.");
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "api/billing.h"
 #include "api/catalog.h"
 #include "api/instances.h"
 #include "core/config.h"
@@ -161,8 +162,9 @@ static json_t *instance_doc(const struct api_ctx *ctx, const struct purchase *p,
 	snprintf(node, sizeof(node), "%s-1", id);
 	if (random_token(super_pw, 32, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", &e) != 0)
 		return NULL;
+	/* "o" steals the Tags reference: a borrowed TagList is incref'ed above */
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s,"
-			 " s:s, s:I, s:I, s:I, s:I, s:O, s:b, s:s, s:s, s:s}",
+			 " s:s, s:I, s:I, s:I, s:I, s:o, s:b, s:s, s:s, s:s}",
 			 "Name", p->name ? p->name : id, "Zone", p->zone, "Region", catalog_zone_region(p->zone) ?: "",
 			 "SpecCode", p->spec->code, "Cpu", (json_int_t)p->spec->cpu, "MemoryMb",
 			 (json_int_t)p->spec->memory_mb, "StorageGb", (json_int_t)p->storage, "DBMajorVersion",
@@ -173,18 +175,18 @@ static json_t *instance_doc(const struct api_ctx *ctx, const struct purchase *p,
 			 strcmp(p->charge, "PREPAID") == 0 ? "prepaid" : "postpaid", "ChargeType", p->charge, "Period",
 			 (json_int_t)p->period, "AutoRenew", (json_int_t)auto_renew, "CreateTime", now, "ExpireTime",
 			 strcmp(p->charge, "PREPAID") == 0 ? now + p->period * INSTANCE_MONTH_S : (json_int_t)0, "Tags",
-			 tags ? tags : json_array(), "DeletionProtection", json_is_true(prot), "NodeId", node,
+			 tags ? json_incref(tags) : json_array(), "DeletionProtection", json_is_true(prot), "NodeId", node,
 			 "SuperPassword", super_pw, "AdminName", api_param_str(ctx, "AdminName") ?: "");
 }
 
 /* Insert one instance in status `status` and, with admin_pw, its create task. */
 static int instance_insert(struct api_ctx *ctx, const struct purchase *p, const char *status,
-			   const char *admin_pw, json_t *ids, struct err *e)
+			   const char *admin_pw, json_t *ids, int64_t *flow, struct err *e)
 {
 	struct store_res r;
 	struct fleet *f = fleet_of(ctx);
 	char token[9];
-	int64_t task;
+	int64_t task = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -211,6 +213,8 @@ static int instance_insert(struct api_ctx *ctx, const struct purchase *p, const 
 		store_txn_rollback(ctx->svc->store);
 	if (rc == 0)
 		json_array_append_new(ids, json_string(r.id));
+	if (rc == 0 && task != 0)
+		*flow = task;
 	store_res_free(&r);
 	return rc;
 }
@@ -218,6 +222,7 @@ static int instance_insert(struct api_ctx *ctx, const struct purchase *p, const 
 int instances_create(struct api_ctx *ctx, json_t *out, struct err *e)
 {
 	struct purchase p;
+	int64_t flow = 0;
 	json_t *ids;
 
 	if (instance_check_account_name(api_param_str(ctx, "AdminName"), e) != 0 ||
@@ -225,12 +230,15 @@ int instances_create(struct api_ctx *ctx, json_t *out, struct err *e)
 		return -1;
 	ids = json_array();
 	for (long long i = 0; i < p.count; i++)
-		if (instance_insert(ctx, &p, "applying", api_param_str(ctx, "AdminPassword"), ids, e) != 0) {
+		if (instance_insert(ctx, &p, "applying", api_param_str(ctx, "AdminPassword"), ids, &flow, e) != 0) {
 			json_decref(ids);
 			return -1;
 		}
-	json_object_set_new(out, "DealNames", json_array());
-	json_object_set_new(out, "BillId", json_string(""));
+	/* the purchase order (DealNames, BillId): DescribeOrders leads to the ids */
+	if (billing_purchase(ctx, p.spec, p.storage, p.period, p.charge, ids, flow, out, e) != 0) {
+		json_decref(ids);
+		return -1;
+	}
 	json_object_set_new(out, "DBInstanceIdSet", ids);
 	return 0;
 }
@@ -240,18 +248,21 @@ int instances_create(struct api_ctx *ctx, json_t *out, struct err *e)
 int instances_create_legacy(struct api_ctx *ctx, json_t *out, struct err *e)
 {
 	struct purchase p;
+	int64_t flow = 0;
 	json_t *ids;
 
 	if (check_purchase(ctx, &p, e) != 0)
 		return -1;
 	ids = json_array();
 	for (long long i = 0; i < p.count; i++)
-		if (instance_insert(ctx, &p, "init", NULL, ids, e) != 0) {
+		if (instance_insert(ctx, &p, "init", NULL, ids, &flow, e) != 0) {
 			json_decref(ids);
 			return -1;
 		}
-	json_object_set_new(out, "DealNames", json_array());
-	json_object_set_new(out, "BillId", json_string(""));
+	if (billing_purchase(ctx, p.spec, p.storage, p.period, p.charge, ids, flow, out, e) != 0) {
+		json_decref(ids);
+		return -1;
+	}
 	json_object_set_new(out, "DBInstanceIdSet", ids);
 	return 0;
 }
@@ -431,6 +442,9 @@ int instances_disisolate(struct api_ctx *ctx, json_t *out, struct err *e)
 	static const struct transition t = { from, "disisolating" };
 	int64_t task;
 
+	/* an expired prepaid instance is renewed for Period first */
+	if (billing_restore(ctx, json_object_get(ctx->params, "DBInstanceIdSet"), e) != 0)
+		return -1;
 	return lifecycle(ctx, json_object_get(ctx->params, "DBInstanceIdSet"), "instance.disisolate", &t, &task, e);
 }
 

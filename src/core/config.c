@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/catalog_default.h"
+#include "core/pricing_default.h"
 
 enum config_type { CFG_STR, CFG_INT };
 
@@ -47,6 +48,24 @@ static const struct config_entry config_table[] = {
 	STR(vip_last, "127.10.255.254", "last private address (VIP) given to instances"),
 	INT(keep_instances_running, "0", 0, 1, "1: leave PostgreSQL servers running when the daemon stops"),
 	INT(supervise_ms, "1000", 100, 60000, "interval of the supervisor (crashed servers, storage quotas)"),
+	INT(log_retention_days, "7", 1, 3650,
+	    "days server logs are kept (older log files are deleted; log queries may not reach further back)"),
+	INT(log_retention_mb, "1024", 16, 1048576,
+	    "MB of server log files kept per instance (the oldest files are deleted first)"),
+	STR(metrics_token, "", "\"\": GET /metrics is open; else it needs the header Authorization: Bearer TOKEN"),
+	STR(backup_root, "", "directory of the backup store (WAL archive and base backups); \"\": DATA_DIR/backups"),
+	STR(backup_compression, "zstd", "base backup compression, on the server side: zstd, lz4, gzip or none"),
+	INT(backup_archive_timeout_s, "60", 0, 86400,
+	    "archive_timeout of the servers: seconds before a partly filled WAL segment is archived (0: off)"),
+	INT(backup_check_s, "10", 1, 3600, "interval of the backup scheduler (backup plans, expiry, archiving checks)"),
+	INT(backup_first_delay_s, "60", 0, 86400000,
+	    "seconds after its creation before an instance without a base backup gets its first one"),
+	INT(backup_retry_s, "600", 1, 86400, "seconds before a failed automatic base backup is tried again"),
+	STR(backup_download_url, "", "scheme://host:port of backup download URLs; \"\": http://LISTEN"),
+	STR(maintenance_window, "03:00:00-04:00:00",
+	    "daily window (HH:MM:SS-HH:MM:SS, local business time) of SwitchTag 2 changes"),
+	INT(recycle_retention_s, "604800", 60, 31536000,
+	    "seconds an isolated instance is kept before it is destroyed (unless renewed or restored)"),
 };
 
 #define CONFIG_NENTRIES (sizeof(config_table) / sizeof(config_table[0]))
@@ -95,6 +114,9 @@ int config_init(struct config *cfg, const char *data_dir, struct err *e)
 	cfg->catalog = json_loads(CONFIG_DEFAULT_CATALOG, 0, &jerr);
 	if (cfg->catalog == NULL)
 		return err_set(e, ERR_INTERNAL_ERROR, "embedded catalog: %s", jerr.text);
+	cfg->pricing = json_loads(CONFIG_DEFAULT_PRICING, 0, &jerr);
+	if (cfg->pricing == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "embedded price book: %s", jerr.text);
 	return 0;
 }
 
@@ -107,17 +129,19 @@ int config_set(struct config *cfg, const char *name, const char *value, struct e
 	return config_apply(cfg, ce, value, e);
 }
 
-/* One key of the config file: a catalog object or a table setting. */
+/* One key of the config file: a catalog or pricing object, or a table setting. */
 static int config_load_key(struct config *cfg, const char *key, json_t *val, struct err *e)
 {
 	const struct config_entry *ce;
 	char num[32];
+	json_t **structured = strcmp(key, "catalog") == 0 ? &cfg->catalog
+			      : strcmp(key, "pricing") == 0 ? &cfg->pricing : NULL;
 
-	if (strcmp(key, "catalog") == 0) {
+	if (structured != NULL) {
 		if (!json_is_object(val))
-			return err_set(e, ERR_INVALID_PARAMETER_VALUE, "setting catalog: expected an object");
-		json_decref(cfg->catalog);
-		cfg->catalog = json_incref(val);
+			return err_set(e, ERR_INVALID_PARAMETER_VALUE, "setting %s: expected an object", key);
+		json_decref(*structured);
+		*structured = json_incref(val);
 		return 0;
 	}
 	ce = config_find(key);
@@ -163,10 +187,14 @@ void config_print_help(void)
 		printf("  %-22s %-22s %s\n", config_table[i].name, config_table[i].def, config_table[i].help);
 	printf("  %-22s %-22s %s\n", "catalog", "(embedded)",
 	       "regions, zones and specs offered (config file only; see docs/CONFIG.md)");
+	printf("  %-22s %-22s %s\n", "pricing", "(embedded)",
+	       "the price book (config file only; see docs/CONFIG.md)");
 }
 
 void config_free(struct config *cfg)
 {
 	json_decref(cfg->catalog);
 	cfg->catalog = NULL;
+	json_decref(cfg->pricing);
+	cfg->pricing = NULL;
 }

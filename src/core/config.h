@@ -5,8 +5,10 @@
  * (`--config FILE`, default DATA_DIR/pgfleet.json when present) overrides
  * the defaults; command-line flags override the file.
  *
- * The catalog (regions, zones, specs) is structured data: the default is
- * embedded in config.c; the file's "catalog" object replaces it whole.
+ * The catalog (regions, zones, specs) and the price book are structured
+ * data: their defaults are embedded (core/catalog_default.h,
+ * core/pricing_default.h); the file's "catalog" or "pricing" object
+ * replaces the default whole.
  */
 #ifndef PGFLEET_CORE_CONFIG_H
 #define PGFLEET_CORE_CONFIG_H
@@ -31,7 +33,20 @@ struct config {
 	char vip_last[16];
 	int keep_instances_running; /* 1: postmasters outlive a daemon stop */
 	int supervise_ms;           /* supervisor pass interval */
+	int log_retention_days;     /* server logs older than this are deleted; query ranges stay within */
+	int log_retention_mb;       /* server log files kept per instance, MB */
+	char metrics_token[128];    /* "": /metrics is open; else it needs Authorization: Bearer TOKEN */
+	char backup_root[PATH_MAX]; /* backup store; "" = DATA_DIR/backups (src/task/backup.h) */
+	char backup_compression[8]; /* zstd | lz4 | gzip | none */
+	int backup_archive_timeout_s;
+	int backup_check_s;         /* backup scheduler interval */
+	int backup_first_delay_s;   /* first automatic base backup of a new instance */
+	int backup_retry_s;         /* after a failed automatic base backup */
+	char backup_download_url[128]; /* "" = http://<listen> */
+	char maintenance_window[32]; /* "HH:MM:SS-HH:MM:SS": SwitchTag 2 changes */
+	int recycle_retention_s;    /* isolated instances are destroyed after this */
 	json_t *catalog;            /* {"regions":[...],"zones":[...],"specs":[...]} owned */
+	json_t *pricing;            /* the price book (core/pricing_default.h) owned */
 };
 
 /* Fill `cfg` with the built-in defaults (data_dir from the argument). */

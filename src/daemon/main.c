@@ -3,6 +3,8 @@
  *
  *   pgfleetd [--data-dir DIR] [--listen ADDR:PORT] [--config FILE] [--SETTING VALUE ...]
  *   pgfleetd [--data-dir DIR] tenant-create NAME
+ *   pgfleetd [--data-dir DIR] clock-advance SECONDS | clock-show | billing-show [ID]
+ *                                                   (daemon/operator.h)
  *   pgfleetd --help | --help-config
  *
  * The daemon runs in the foreground and logs to stderr. Its main thread
@@ -26,7 +28,9 @@
 #include "api/gateway.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "daemon/operator.h"
 #include "store/store.h"
+#include "task/billing.h"
 #include "task/fleet.h"
 
 #define MAIN_FLUSH_MS 200          /* audit-log batch interval */
@@ -49,6 +53,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pgfleetd [--data-dir DIR] [--listen ADDR:PORT] [--config FILE] [--SETTING VALUE ...]\n"
 		   "       pgfleetd [--data-dir DIR] tenant-create NAME\n"
+		   "       pgfleetd [--data-dir DIR] clock-advance SECONDS | clock-show | billing-show [ID]\n"
 		   "       pgfleetd --help | --help-config\n"
 		   "Runs the pgfleet API service in the foreground (defaults: ./var, 127.0.0.1:9000).\n");
 }
@@ -86,6 +91,14 @@ static int parse_args(struct daemon_state *st, int argc, char **argv, int pass, 
 		if (strcmp(a, "--help-config") == 0) {
 			config_print_help();
 			exit(0);
+		}
+		int op_arg;
+		if (operator_is_command(a, &op_arg)) {
+			if (op_arg == 1 && i + 1 >= argc)
+				return err_set(e, ERR_MISSING_PARAMETER, "%s needs an argument", a);
+			st->command = a;
+			st->command_arg = op_arg != 0 && i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[++i] : NULL;
+			continue;
 		}
 		if (strcmp(a, "tenant-create") == 0) {
 			if (i + 1 >= argc)
@@ -229,7 +242,7 @@ static void on_prune_cb(evutil_socket_t fd, short what, void *arg)
 /* Everything the loop serves: fleet (tasks resume here), then the gateway. */
 static int serve_start(struct daemon_state *st, struct err *e)
 {
-	if (bootstrap_root(st, e) != 0 || catalog_init(&st->cfg, e) != 0)
+	if (bootstrap_root(st, e) != 0 || catalog_init(&st->cfg, e) != 0 || billing_init(&st->cfg, e) != 0)
 		return -1;
 	const struct catalog_version *newest = catalog_version_find(NULL, NULL, NULL);
 	if (fleet_start(&st->fleet, &st->cfg, st->store, newest ? newest->bin_dir : NULL, e) != 0)
@@ -295,7 +308,10 @@ int main(int argc, char **argv)
 	}
 	rc = open_store(&st, &e);
 	if (rc == 0)
-		rc = st.command ? cmd_tenant_create(&st, &e) : serve(&st, &e);
+		rc = st.command == NULL                          ? serve(&st, &e)
+		     : strcmp(st.command, "tenant-create") == 0 ? cmd_tenant_create(&st, &e)
+								 : operator_run(st.command, st.command_arg, st.cfg.data_dir,
+										st.store, &e);
 	if (rc != 0)
 		log_error("main", "%s", err_message(&e, ERR_LANG_EN));
 	store_close(st.store);

@@ -42,6 +42,7 @@
 #include "pg/spawn.h"
 
 #define PGNODE_USERADD          "/usr/sbin/useradd"
+#define PGNODE_USERDEL          "/usr/sbin/userdel"
 #define PGNODE_USERADD_TIMEOUT_MS 30000
 #define PGNODE_INITDB_TIMEOUT_MS 300000
 #define PGNODE_PW_BYTES         24        /* random bytes of the superuser password */
@@ -168,46 +169,101 @@ static int pgnode_user_lookup(const char *name, struct pgnode_user *u, struct er
 	return 1;
 }
 
-static int pgnode_user_add(struct err *e)
+static int pgnode_user_add(const char *name, struct err *e)
 {
 	const char *const argv[] = { PGNODE_USERADD, "--system", "--no-create-home", "--shell",
-				     "/usr/sbin/nologin", "--user-group", PGNODE_USER, NULL };
+				     "/usr/sbin/nologin", "--user-group", name, NULL };
 	struct spawn_opts o = { .argv = argv, .timeout_ms = PGNODE_USERADD_TIMEOUT_MS,
 				.out_cap = PGNODE_OUT_CAP };
 	struct spawn_result r;
 	int rc = spawn_run(&o, &r, e);
 
 	if (rc == 0 && !(r.exited && r.exit_code == 0)) {
-		pgnode_log_output("useradd " PGNODE_USER, &r);
+		pgnode_log_output("useradd", &r);
 		/* exit 9: created meanwhile by someone else; the lookup decides */
 		if (!(r.exited && r.exit_code == 9))
-			rc = err_set(e, ERR_INTERNAL_ERROR, "could not create the system user %s",
-				     PGNODE_USER);
+			rc = err_set(e, ERR_INTERNAL_ERROR, "could not create the system user %s", name);
 	}
 	spawn_result_free(&r);
 	if (rc == 0)
-		log_info(PGNODE_LOG_CTX, "created system user %s", PGNODE_USER);
+		log_info(PGNODE_LOG_CTX, "created system user %s", name);
 	return rc;
 }
 
-static int pgnode_user_system(struct pgnode_user *u, struct err *e)
+static int pgnode_user_system(const char *name, struct pgnode_user *u, struct err *e)
 {
-	int found = pgnode_user_lookup(PGNODE_USER, u, e);
+	int found = pgnode_user_lookup(name, u, e);
 
 	if (found == 0) {
-		if (pgnode_user_add(e) < 0)
+		if (pgnode_user_add(name, e) < 0)
 			return -1;
-		found = pgnode_user_lookup(PGNODE_USER, u, e);
+		found = pgnode_user_lookup(name, u, e);
 	}
 	if (found < 0)
 		return -1;
 	if (found == 0)
-		return err_set(e, ERR_INTERNAL_ERROR, "system user %s missing after useradd",
-			       PGNODE_USER);
+		return err_set(e, ERR_INTERNAL_ERROR, "system user %s missing after useradd", name);
 	if (u->uid == 0 || u->gid == 0)
-		return err_set(e, ERR_INTERNAL_ERROR, "system user %s must not be root", PGNODE_USER);
+		return err_set(e, ERR_INTERNAL_ERROR, "system user %s must not be root", name);
 	u->set_ids = true;
 	return 0;
+}
+
+/* [a-z_][a-z0-9_-]{0,31}: what useradd accepts and what we pass it. */
+static bool pgnode_user_name_ok(const char *name)
+{
+	size_t len = name != NULL ? strlen(name) : 0;
+
+	if (len == 0 || len > 31 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_' || name[i] == '-'))
+			return false;
+	return true;
+}
+
+int pgnode_user_ensure_named(const char *name, struct pgnode_user *u, struct err *e)
+{
+	int rc;
+
+	if (geteuid() != 0)
+		return pgnode_user_ensure(u, e);
+	memset(u, 0, sizeof(*u));
+	if (!pgnode_user_name_ok(name))
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "bad OS user name");
+	pthread_mutex_lock(&pgnode_user_mu);
+	rc = pgnode_user_system(name, u, e);
+	pthread_mutex_unlock(&pgnode_user_mu);
+	return rc;
+}
+
+int pgnode_user_remove(const char *name, struct err *e)
+{
+	const char *const argv[] = { PGNODE_USERDEL, name, NULL };
+	struct spawn_opts o = { .argv = argv, .timeout_ms = PGNODE_USERADD_TIMEOUT_MS,
+				.out_cap = PGNODE_OUT_CAP };
+	struct spawn_result r;
+	struct pgnode_user u;
+	int rc;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!pgnode_user_name_ok(name) || strcmp(name, PGNODE_USER) == 0)
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "bad OS user name");
+	pthread_mutex_lock(&pgnode_user_mu);
+	rc = pgnode_user_lookup(name, &u, e);
+	if (rc == 1) {
+		rc = spawn_run(&o, &r, e);
+		/* exit 6: already gone */
+		if (rc == 0 && !(r.exited && (r.exit_code == 0 || r.exit_code == 6))) {
+			pgnode_log_output("userdel", &r);
+			rc = err_set(e, ERR_INTERNAL_ERROR, "could not remove the system user %s", name);
+		}
+		spawn_result_free(&r);
+	}
+	pthread_mutex_unlock(&pgnode_user_mu);
+	return rc < 0 ? -1 : 0;
 }
 
 int pgnode_user_ensure(struct pgnode_user *u, struct err *e)
@@ -219,7 +275,7 @@ int pgnode_user_ensure(struct pgnode_user *u, struct err *e)
 	memset(u, 0, sizeof(*u));
 	if (geteuid() == 0) {
 		pthread_mutex_lock(&pgnode_user_mu);
-		rc = pgnode_user_system(u, e);
+		rc = pgnode_user_system(PGNODE_USER, u, e);
 		pthread_mutex_unlock(&pgnode_user_mu);
 		return rc;
 	}
@@ -457,8 +513,11 @@ static int pgnode_populate(const struct pgnode *n, const char *template_dir,
 	if (pgnode_fs_remove_tree(p->data, e) < 0 || pgnode_fs_remove_tree(p->logdir, e) < 0 ||
 	    pgnode_fs_mkdir(p->logdir, 0700, n->user, e) < 0)
 		return -1;
-	if (pgnode_spare_take(template_dir, n->user, p->data)) {
+	const struct pgnode_user *owner = n->spare_user ? n->spare_user : n->user;
+	if (pgnode_spare_take(template_dir, owner, p->data)) {
 		log_info(PGNODE_LOG_CTX, "node %s: took a spare copy of the template", n->dir);
+		if (owner->uid != n->user->uid && pgnode_fs_chown_tree(p->data, n->user, e) < 0)
+			return -1;
 		return pgnode_fs_fsync_dir(n->dir, e);   /* the spare itself was synced */
 	}
 	if (pgnode_fs_copy_tree(template_dir, p->data, n->user, &cs, e) < 0)

@@ -63,7 +63,12 @@ struct pgnode {
 	char bin_dir[256];           /* e.g. /usr/lib/postgresql/15/bin */
 	char listen_addr[16];        /* 127.x.y.z */
 	int port;                    /* 5432 */
-	const struct pgnode_user *user;
+	const struct pgnode_user *user;        /* who runs this node's server */
+	const struct pgnode_user *spare_user;  /* owner of the template's spares
+	                                          (NULL: user); a spare taken for
+	                                          another user is chowned */
+	struct pgnode_user user_store;         /* storage `user` may point to (so a
+	                                          struct pgnode must not be copied) */
 };
 
 /* What the instance's spec decides about its server. */
@@ -84,6 +89,15 @@ struct pgnode_state {
 /* The OS user servers run as (see above); creates `pgfleet` when root
  * (useradd --system --no-create-home --user-group, shell nologin). */
 int pgnode_user_ensure(struct pgnode_user *u, struct err *e);
+
+/* One instance's own OS user `name` (created like `pgfleet` when missing),
+ * so that whatever a tenant makes its server run (COPY ... PROGRAM by a role
+ * it granted itself pg_execute_server_program) touches only its own
+ * instance's files. When the daemon is not root, the daemon's own user. */
+int pgnode_user_ensure_named(const char *name, struct pgnode_user *u, struct err *e);
+
+/* Delete instance user `name` (userdel); idempotent; no-op when not root. */
+int pgnode_user_remove(const char *name, struct err *e);
 
 /* Make sure a template cluster for (bin_dir, charset) exists under
  * templates_root, created by initdb once (locale C, encoding `charset`,
@@ -128,6 +142,25 @@ int pgnode_create(const struct pgnode *n, const char *template_dir, const struct
  * ERR_INVALID_PARAMETER_VALUE for a spec out of range (memory 128 MB..4 TB,
  * cpu 1..1024, storage 1 GB..1 PB). */
 int pgnode_write_config(const struct pgnode *n, const struct pgnode_conf *c, struct err *e);
+
+/* One setting pgfleet.conf derives from the spec, in the base unit
+ * pg_settings.setting shows for it (shared_buffers and effective_cache_size
+ * in 8 kB pages, work_mem and maintenance_work_mem in kB, max_wal_size in
+ * MB, the rest plain counts). */
+struct pgnode_spec_setting {
+	const char *name;           /* static string */
+	long long value;
+};
+
+#define PGNODE_SPEC_SETTINGS 10     /* entries pgnode_conf_spec_settings writes */
+
+/* The spec-derived settings of pgfleet.conf for `c` (the sizing rules of
+ * pgnode_conf.c), so that the parameter catalog can show a spec's defaults
+ * and which parameters scale with the spec. Returns the number written
+ * (PGNODE_SPEC_SETTINGS), or -1 with ERR_INVALID_PARAMETER_VALUE for a spec
+ * out of range. */
+int pgnode_conf_spec_settings(const struct pgnode_conf *c,
+			      struct pgnode_spec_setting out[PGNODE_SPEC_SETTINGS], struct err *e);
 
 /* Start the postmaster unless one already runs, and wait until it accepts
  * connections (postmaster.pid says "ready", or "standby" for a hot standby)

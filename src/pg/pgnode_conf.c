@@ -29,7 +29,14 @@
  *   max_wal_size          S/20 clamped to [256 MB, 8 GB]
  * WAL is archived (archive_mode = on) but archive_command stays empty until
  * the backup module sets one and reloads: PostgreSQL then keeps every
- * segment, so nothing is lost before the first backup.
+ * segment, so nothing is lost before the first backup. The backup module's
+ * own file, pgfleet-backup.conf (archive_command, and restore_command plus
+ * a recovery target in a clone), is included last; pg_hba.conf admits
+ * replication connections (pg_basebackup) of the service's superuser from
+ * loopback only.
+ * Logs are csvlog with log_timezone UTC (pg/pglog.c reads them so) and
+ * statements of 1 s or more logged (log_min_duration_statement, a tenant
+ * parameter: the slow-query actions read those lines).
  */
 #include "pg/pgnode_int.h"
 
@@ -114,9 +121,11 @@ static int pgnode_render_conf(const struct pgnode *n, const struct pgnode_conf *
 		"logging_collector = on\nlog_destination = 'csvlog'\nlog_directory = '%s/log'\n"
 		"log_filename = 'postgresql-%%Y-%%m-%%d_%%H%%M%%S.log'\nlog_file_mode = 0600\n"
 		"log_rotation_size = 10MB\nlog_rotation_age = 1d\nlog_truncate_on_rotation = off\n"
-		"log_line_prefix = '%%m [%%p] %%q%%u@%%d '\nlog_min_duration_statement = -1\n"
+		"log_line_prefix = '%%m [%%p] %%q%%u@%%d '\nlog_min_duration_statement = 1000\n"
+		"log_timezone = 'UTC'\n"
 		"log_connections = off\nlog_disconnections = off\nlog_checkpoints = on\n"
-		"%s",
+		"%s"
+		"include_if_exists = 'pgfleet-backup.conf'   # archiving/recovery (src/pg/pgbackup.h)\n",
 		c->memory_mb, c->cpu, c->storage_gb, n->listen_addr, n->port, z.max_connections,
 		z.shared_buffers_mb, z.effective_cache_mb, z.maintenance_mb, z.work_mem_kb,
 		z.max_workers, z.parallel_workers, z.per_gather, z.per_gather, z.max_wal_mb, n->dir,
@@ -130,7 +139,8 @@ static int pgnode_render_conf(const struct pgnode *n, const struct pgnode_conf *
 static const char pgnode_hba[] =
 	"# Written by pgfleet: password (SCRAM) logins over TCP only.\n"
 	"host all all 0.0.0.0/0 scram-sha-256\n"
-	"host all all ::/0 scram-sha-256\n";
+	"host all all ::/0 scram-sha-256\n"
+	"host replication " PGNODE_SUPERUSER " 127.0.0.0/8 scram-sha-256\n";
 
 /* True when `text` has `line` as one of its lines. */
 static bool pgnode_has_line(const char *text, const char *line)
@@ -186,4 +196,26 @@ int pgnode_write_config(const struct pgnode *n, const struct pgnode_conf *c, str
 	    pgnode_include_ours(n, data, e) < 0)
 		return -1;
 	return 0;
+}
+
+int pgnode_conf_spec_settings(const struct pgnode_conf *c,
+			      struct pgnode_spec_setting out[PGNODE_SPEC_SETTINGS], struct err *e)
+{
+	struct pgnode_sizing z;
+
+	if (pgnode_conf_check(c, e) < 0)
+		return -1;
+	pgnode_size(c, &z);
+	/* MB -> 8 kB pages: * 128; MB -> kB: * 1024 */
+	out[0] = (struct pgnode_spec_setting){ "shared_buffers", z.shared_buffers_mb * 128LL };
+	out[1] = (struct pgnode_spec_setting){ "effective_cache_size", z.effective_cache_mb * 128LL };
+	out[2] = (struct pgnode_spec_setting){ "maintenance_work_mem", z.maintenance_mb * 1024LL };
+	out[3] = (struct pgnode_spec_setting){ "work_mem", z.work_mem_kb };
+	out[4] = (struct pgnode_spec_setting){ "max_connections", z.max_connections };
+	out[5] = (struct pgnode_spec_setting){ "max_worker_processes", z.max_workers };
+	out[6] = (struct pgnode_spec_setting){ "max_parallel_workers", z.parallel_workers };
+	out[7] = (struct pgnode_spec_setting){ "max_parallel_workers_per_gather", z.per_gather };
+	out[8] = (struct pgnode_spec_setting){ "max_parallel_maintenance_workers", z.per_gather };
+	out[9] = (struct pgnode_spec_setting){ "max_wal_size", z.max_wal_mb };
+	return PGNODE_SPEC_SETTINGS;
 }

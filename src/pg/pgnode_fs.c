@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <fts.h>
 #include <stdio.h>
@@ -551,5 +552,26 @@ int pgnode_fs_fsync_dir(const char *path, struct err *e)
 			       pgnode_errname(errno));
 	}
 	close(fd);
+	return 0;
+}
+
+/* nftw has no user argument: the owner travels in thread-local storage. */
+static _Thread_local const struct pgnode_user *pgnode_chown_to;
+
+static int pgnode_chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, pgnode_chown_to->uid, pgnode_chown_to->gid) < 0 ? -1 : 0;
+}
+
+int pgnode_fs_chown_tree(const char *path, const struct pgnode_user *u, struct err *e)
+{
+	if (u == NULL || !u->set_ids)
+		return 0;
+	pgnode_chown_to = u;
+	if (nftw(path, pgnode_chown_one, 64, FTW_PHYS) != 0)
+		return err_set(e, ERR_INTERNAL_ERROR, "chown %s failed: %s", path, pgnode_errname(errno));
 	return 0;
 }

@@ -65,6 +65,10 @@ int pgnode_fs_copy_tree(const char *src, const char *dst, const struct pgnode_us
  * A missing `path` is success. */
 int pgnode_fs_remove_tree(const char *path, struct err *e);
 
+/* Give every file under `path` (not following symlinks) to u (no-op when
+ * u does not switch ids). For a tree this service made itself. */
+int pgnode_fs_chown_tree(const char *path, const struct pgnode_user *u, struct err *e);
+
 /* Write `len` bytes to `path` atomically (path.tmp, fsync, rename), with
  * `mode`, owned by u when u->set_ids (u may be NULL: the daemon's user). */
 int pgnode_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

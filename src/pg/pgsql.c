@@ -400,3 +400,31 @@ int pgsql_server_info(PGconn *c, json_t **out, struct err *e)
 	json_decref(rows);
 	return 0;
 }
+
+int pgsql_node_stats(PGconn *c, json_t **out, struct err *e)
+{
+	static const char *const names[] = { "connections", "database_size_bytes", "in_recovery", "standbys",
+					     "replication_lag_bytes", "archived_count", "failed_count",
+					     "last_archived_time", NULL };
+	json_t *rows;
+
+	*out = NULL;
+	if (pgsql_exec(c, "SET statement_timeout = 2000", 0, NULL, NULL, e) < 0 ||
+	    pgsql_query_json(c,
+			     "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+			     "AND pid <> pg_backend_pid())::int, "
+			     "(SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn)::bigint, "
+			     "pg_is_in_recovery(), (SELECT count(*) FROM pg_stat_replication)::int, "
+			     "(SELECT coalesce(max(pg_wal_lsn_diff(sent_lsn, replay_lsn)), 0) FROM pg_stat_replication)::bigint, "
+			     "a.archived_count, a.failed_count, extract(epoch FROM a.last_archived_time)::bigint "
+			     "FROM pg_stat_archiver a",
+			     0, NULL, names, "iibiiiii", &rows, e) < 0)
+		return -1;
+	if (json_array_size(rows) != 1) {
+		json_decref(rows);
+		return err_set(e, ERR_INTERNAL_ERROR, "unexpected result shape");
+	}
+	*out = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return 0;
+}

@@ -84,4 +84,13 @@ int pgsql_databases_list(PGconn *c, json_t **out, struct err *e);
  * "server_version_num": i}. */
 int pgsql_server_info(PGconn *c, json_t **out, struct err *e);
 
+/* Live figures of the server for the metrics page (2 s statement timeout):
+ * one JSON object {"connections": client sessions other than this one,
+ * "database_size_bytes": all databases that accept connections,
+ * "in_recovery": b, "standbys": rows of pg_stat_replication,
+ * "replication_lag_bytes": the largest sent - replayed distance,
+ * "archived_count", "failed_count": pg_stat_archiver's counters,
+ * "last_archived_time": unix seconds or null}. */
+int pgsql_node_stats(PGconn *c, json_t **out, struct err *e);
+
 #endif

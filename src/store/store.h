@@ -206,6 +206,11 @@ int store_task_update(struct store *s, const struct store_task *t, struct err *e
 /* The id of the running task on `resource`, or 0 when none. */
 int store_task_running_for(struct store *s, const char *resource, int64_t *id, struct err *e);
 
+/* How many tasks there are per kind and state: a new JSON array of
+ * {"kind": s, "state": "running"|"succeeded"|"failed", "count": n}
+ * ordered by kind and state (for the metrics page). */
+int store_task_counts(struct store *s, json_t **out, struct err *e);
+
 void store_task_free(struct store_task *t);
 void store_task_list_free(struct store_task *list, size_t n);
 

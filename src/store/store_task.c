@@ -193,6 +193,36 @@ int store_task_running_for(struct store *s, const char *resource, int64_t *id, s
 	return rc;
 }
 
+int store_task_counts(struct store *s, json_t **out, struct err *e)
+{
+	int src, rc = 0;
+	json_t *arr = json_array();
+
+	if (arr == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+	store_lock(s);
+	sqlite3_stmt *st = store_stmt(s, STORE_STMT_TASK_COUNTS,
+				      "SELECT kind, state, count(*) FROM tasks GROUP BY kind, state ORDER BY kind, state", e);
+	if (st == NULL) {
+		store_unlock(s);
+		json_decref(arr);
+		return -1;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "kind", (const char *)sqlite3_column_text(st, 0),
+						     "state", (const char *)sqlite3_column_text(st, 1), "count",
+						     (json_int_t)sqlite3_column_int64(st, 2)));
+	if (src != SQLITE_DONE)
+		rc = store_fail(s, "count tasks", e);
+	sqlite3_reset(st);
+	store_unlock(s);
+	if (rc != 0)
+		json_decref(arr);
+	else
+		*out = arr;
+	return rc;
+}
+
 void store_task_free(struct store_task *t)
 {
 	if (t == NULL)

@@ -4,6 +4,7 @@
  */
 #include "task/fleet.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "task/backup.h"
+#include "task/billing.h"
+#include "task/fleet_logs.h"
 
 #define FLEET_QUOTA_EVERY 15      /* supervisor passes between storage checks */
 
@@ -33,19 +37,60 @@ static int fleet_dir(const char *path, struct err *e)
 	return 0;
 }
 
-/* Build the UTF8 template and its spares for every installed version, so
- * that even the first CreateInstances is fast. Runs once, in the
- * background: a creation that comes first simply builds what it needs. */
+/* Top up the spare copies of every template under templates_root. */
+static void fleet_refill_all(struct fleet *f)
+{
+	DIR *d = opendir(f->templates_root);
+	struct dirent *de;
+	char tpl[PATH_MAX];
+	struct err e;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(tpl, sizeof(tpl), "%s/%s/data", f->templates_root, de->d_name);
+		if (access(tpl, F_OK) == 0 && pgnode_spares_fill(tpl, &f->user, FLEET_SPARES, &e) < 0)
+			log_warn("fleet", "spare copies of %s: %s", de->d_name, err_message(&e, ERR_LANG_EN));
+	}
+	closedir(d);
+}
+
+/* The warmer: at start, build the UTF8 template of the newest version and
+ * its spares, so that even the first CreateInstances is fast; afterwards,
+ * top up spares whenever a creation took one. Off every critical path. */
 static void *fleet_warm(void *arg)
 {
 	struct fleet *f = arg;
 	char tpl[PATH_MAX];
 	struct err e;
 
-	if (pgnode_template_ensure(f->templates_root, f->warm_bin_dir, "UTF8", &f->user, tpl, sizeof(tpl), &e) != 0 ||
-	    pgnode_spares_fill(tpl, &f->user, FLEET_SPARES, &e) < 0)
+	if (f->warm_bin_dir[0] != '\0' &&
+	    pgnode_template_ensure(f->templates_root, f->warm_bin_dir, "UTF8", &f->user, tpl, sizeof(tpl), &e) != 0)
 		log_warn("fleet", "preparing templates: %s", err_message(&e, ERR_LANG_EN));
+	pthread_mutex_lock(&f->warm_mu);
+	f->warm_pending = 1;
+	while (!f->warm_stopping) {
+		if (!f->warm_pending) {
+			pthread_cond_wait(&f->warm_cv, &f->warm_mu);
+			continue;
+		}
+		f->warm_pending = 0;
+		pthread_mutex_unlock(&f->warm_mu);
+		fleet_refill_all(f);
+		pthread_mutex_lock(&f->warm_mu);
+	}
+	pthread_mutex_unlock(&f->warm_mu);
 	return NULL;
+}
+
+void fleet_warm_request(struct fleet *f)
+{
+	pthread_mutex_lock(&f->warm_mu);
+	f->warm_pending = 1;
+	pthread_cond_signal(&f->warm_cv);
+	pthread_mutex_unlock(&f->warm_mu);
 }
 
 int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, const char *warm_bin_dir,
@@ -64,7 +109,10 @@ int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, cons
 	if (pgnode_user_ensure(&f->user, e) != 0)
 		return -1;
 	log_info("fleet", "PostgreSQL servers run as %s (uid %d)", f->user.name, (int)f->user.uid);
-	f->warmer_started = f->warm_bin_dir[0] != '\0' && pthread_create(&f->warmer, NULL, fleet_warm, f) == 0;
+	pthread_mutex_init(&f->warm_mu, NULL);
+	pthread_cond_init(&f->warm_cv, NULL);
+	f->warmer_started = pthread_create(&f->warmer, NULL, fleet_warm, f) == 0;
+	billing_start(f); /* the business clock's offset before any task resumes */
 	return task_engine_start(&f->tasks, s, fleet_task_tables, TASK_THREADS_DEFAULT, f, e);
 }
 
@@ -73,6 +121,7 @@ int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *
 	const char *id = json_string_value(json_object_get(doc, "NodeId"));
 	const char *vip = json_string_value(json_object_get(doc, "Vip"));
 	const char *bin = json_string_value(json_object_get(doc, "BinDir"));
+	const char *os_user = json_string_value(json_object_get(doc, "OsUser"));
 
 	memset(n, 0, sizeof(*n));
 	if (id == NULL || bin == NULL)
@@ -82,6 +131,15 @@ int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *
 	snprintf(n->listen_addr, sizeof(n->listen_addr), "%s", vip ? vip : "");
 	n->port = FLEET_PORT;
 	n->user = &f->user;
+	if (os_user != NULL) {
+		/* the instance's own OS user (see pgnode_user_ensure_named) */
+		n->user_store.uid = (uid_t)json_integer_value(json_object_get(doc, "OsUid"));
+		n->user_store.gid = (gid_t)json_integer_value(json_object_get(doc, "OsGid"));
+		n->user_store.set_ids = true;
+		snprintf(n->user_store.name, sizeof(n->user_store.name), "%s", os_user);
+		n->user = &n->user_store;
+		n->spare_user = &f->user;
+	}
 	return 0;
 }
 
@@ -100,18 +158,12 @@ int fleet_connect(const json_t *doc, const char *dbname, PGconn **out, struct er
 	return pgsql_connect(&t, out, e);
 }
 
-int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, const char *resource,
-		      json_t *params, int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
-		      int64_t *task_id, struct err *e)
+/* The transaction of fleet_task_submit: guard, status change, task row. */
+static int fleet_task_record(struct fleet *f, int64_t tenant_id, const char *resource, struct store_task *t,
+			     int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg, struct err *e)
 {
-	struct store_task t;
 	int64_t busy;
 
-	memset(&t, 0, sizeof(t));
-	t.tenant_id = tenant_id;
-	snprintf(t.kind, sizeof(t.kind), "%s", kind);
-	snprintf(t.resource, sizeof(t.resource), "%s", resource);
-	t.params = params;
 	if (store_txn_begin(f->store, e) != 0)
 		return -1;
 	/* one task at a time per instance */
@@ -123,11 +175,27 @@ int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, cons
 		return -1;
 	}
 	if ((fn != NULL && store_res_modify(f->store, FLEET_KIND, resource, tenant_id, fn, arg, e) != 0) ||
-	    store_task_insert(f->store, &t, e) != 0) {
+	    store_task_insert(f->store, t, e) != 0) {
 		store_txn_rollback(f->store);
 		return -1;
 	}
-	if (store_txn_commit(f->store, e) != 0)
+	return store_txn_commit(f->store, e);
+}
+
+int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, const char *resource,
+		      json_t *params, int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
+		      int64_t *task_id, struct err *e)
+{
+	struct store_task t;
+
+	memset(&t, 0, sizeof(t));
+	t.tenant_id = tenant_id;
+	snprintf(t.kind, sizeof(t.kind), "%s", kind);
+	snprintf(t.resource, sizeof(t.resource), "%s", resource);
+	t.params = params; /* ours: released below whatever happens */
+	int rc = fleet_task_record(f, tenant_id, resource, &t, fn, arg, e);
+	json_decref(params);
+	if (rc != 0)
 		return -1;
 	*task_id = t.id;
 	return task_engine_enqueue(f->tasks, t.id, e);
@@ -215,7 +283,11 @@ void fleet_supervise(struct fleet *f)
 		if (pass % FLEET_QUOTA_EVERY == 0)
 			fleet_check_quota(f, &list[i]);
 	}
+	billing_supervise(f, list, n); /* expiry, renewal, recycling, hours, switch windows */
+	if (pass % FLEET_LOGS_EVERY == 1)
+		fleet_logs_retain(f, list, n); /* server log files within the configured limits */
 	store_res_list_free(list, n);
+	backup_supervise(f); /* archiving, backup plans, expiry (every backup_check_s) */
 }
 
 void fleet_stop(struct fleet *f, int keep_running)
@@ -224,10 +296,16 @@ void fleet_stop(struct fleet *f, int keep_running)
 	size_t n;
 	struct err e;
 
+	backup_interrupt(); /* a running pg_basebackup would hold its worker until done */
 	task_engine_stop(f->tasks);
 	f->tasks = NULL;
-	if (f->warmer_started)
+	if (f->warmer_started) {
+		pthread_mutex_lock(&f->warm_mu);
+		f->warm_stopping = 1;
+		pthread_cond_signal(&f->warm_cv);
+		pthread_mutex_unlock(&f->warm_mu);
 		pthread_join(f->warmer, NULL);
+	}
 	f->warmer_started = 0;
 	if (keep_running || store_res_list(f->store, FLEET_KIND, 0, &list, &n, &e) != 0)
 		return;

@@ -36,8 +36,12 @@ struct fleet {
 	char nodes_root[1280];              /* DATA_DIR/nodes */
 	char templates_root[1280];          /* DATA_DIR/templates */
 	char warm_bin_dir[256];             /* version whose template is prepared at start */
-	pthread_t warmer;
+	pthread_t warmer;                   /* keeps templates and their spare copies ready */
 	int warmer_started;
+	pthread_mutex_t warm_mu;
+	pthread_cond_t warm_cv;
+	int warm_pending;                   /* a refill was asked for */
+	int warm_stopping;
 };
 
 /* Prepare directories and the OS user; start the task engine (which resumes
@@ -56,12 +60,16 @@ void fleet_supervise(struct fleet *f);
 /* The pgnode of an instance document's primary node. */
 int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *n, struct err *e);
 
+/* Ask the warmer thread to top up the spare copies of every template
+ * (never blocks; used after a creation took one). */
+void fleet_warm_request(struct fleet *f);
+
 /* Connect to an instance's primary as the service's superuser. */
 int fleet_connect(const json_t *doc, const char *dbname, PGconn **out, struct err *e);
 
 /* Record a task for `resource` in the same transaction as `fn` changes the
  * resource's status (fn checks that the status allows it), then queue it.
- * *task_id receives the task id. */
+ * *task_id receives the task id. Takes ownership of `params` (may be NULL). */
 int fleet_task_submit(struct fleet *f, int64_t tenant_id, const char *kind, const char *resource,
 		      json_t *params, int (*fn)(struct store_res *r, void *arg, struct err *e), void *arg,
 		      int64_t *task_id, struct err *e);

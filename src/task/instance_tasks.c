@@ -120,6 +120,55 @@ static int step_stop(struct task_run *run, struct err *e)
 
 /* ---- instance.create ---- */
 
+/* The instance's OS user name: "pgf_" + the id's random part. */
+static void os_user_name(const char *id, char out[32])
+{
+	const char *tail = strchr(id, '-');
+
+	snprintf(out, 32, "pgf_%.24s", tail ? tail + 1 : id);
+}
+
+static int mut_os_user(struct store_res *r, void *arg, struct err *e)
+{
+	struct task_run *run = arg;
+
+	json_object_set(r->doc, "OsUser", json_object_get(run->task->params, "OsUser"));
+	json_object_set(r->doc, "OsUid", json_object_get(run->task->params, "OsUid"));
+	json_object_set(r->doc, "OsGid", json_object_get(run->task->params, "OsGid"));
+	return 0;
+}
+
+/* Each instance runs as its own OS user when the daemon can create users,
+ * so that a tenant who reaches OS level through its server (COPY PROGRAM
+ * after granting itself pg_execute_server_program, which CREATEROLE allows
+ * in PostgreSQL 15) can touch only its own instance. */
+static int create_user(struct task_run *run, struct err *e)
+{
+	struct pgnode_user u;
+	char name[32];
+
+	os_user_name(run->task->resource, name);
+	if (pgnode_user_ensure_named(name, &u, e) != 0)
+		return -1;
+	if (!u.set_ids)
+		return 0; /* not root: every server runs as the daemon's user */
+	json_object_set_new(run->task->params, "OsUser", json_string(u.name));
+	json_object_set_new(run->task->params, "OsUid", json_integer((json_int_t)u.uid));
+	json_object_set_new(run->task->params, "OsGid", json_integer((json_int_t)u.gid));
+	run->mutate = mut_os_user;
+	run->mutate_arg = run;
+	return 0;
+}
+
+/* Remove the instance's OS user (destroy, failed creation). */
+static int remove_os_user(struct task_run *run, struct err *e)
+{
+	char name[32];
+
+	os_user_name(run->task->resource, name);
+	return pgnode_user_remove(name, e);
+}
+
 static int create_alloc(struct task_run *run, struct err *e)
 {
 	struct fleet *f = run->ctx;
@@ -213,6 +262,7 @@ static int create_accounts(struct task_run *run, struct err *e)
 	if (rc == 0) {
 		json_object_del(run->task->params, "AdminPassword"); /* not kept once used */
 		run->mutate = mut_created;
+		fleet_warm_request(run->ctx); /* the next creation takes a spare copy */
 	}
 	return rc;
 }
@@ -229,33 +279,14 @@ static int create_failed(struct task_run *run, struct err *e)
 		store_res_free(&r);
 	}
 	store_addr_release(run->store, run->task->resource, e);
+	remove_os_user(run, e);
 	json_object_del(run->task->params, "AdminPassword");
 	run->mutate = mut_status;
 	run->mutate_arg = (void *)"offline";
 	return 0;
 }
 
-/* After the instance runs: make the next creation a rename (spare copies
- * of the template), off the critical path. Failure here is only logged. */
-static int create_refill(struct task_run *run, struct err *e)
-{
-	struct fleet *f = run->ctx;
-	struct store_res r;
-	struct pgnode n;
-	char tpl[PATH_MAX];
-	struct err ignored;
-
-	if (load_node(run, &r, &n, e) != 0)
-		return 0;
-	if (pgnode_template_ensure(f->templates_root, n.bin_dir, json_string_value(json_object_get(r.doc, "Charset")),
-				   &f->user, tpl, sizeof(tpl), &ignored) != 0 ||
-	    pgnode_spares_fill(tpl, &f->user, FLEET_SPARES, &ignored) < 0)
-		log_warn(run->task->resource, "spare copies: %s", err_message(&ignored, ERR_LANG_EN));
-	store_res_free(&r);
-	return 0;
-}
-
-static const task_step_fn create_steps[] = { create_alloc, create_node, step_start, create_accounts, create_refill };
+static const task_step_fn create_steps[] = { create_user, create_alloc, create_node, step_start, create_accounts };
 
 /* ---- restart, recover, isolate, disisolate ---- */
 
@@ -315,9 +346,9 @@ static int destroy_node(struct task_run *run, struct err *e)
 
 	if (store_res_get(run->store, FLEET_KIND, run->task->resource, 0, &r, e) != 0)
 		return e->code == ERR_RESOURCE_NOT_FOUND ? 0 : -1; /* already gone */
-	if (json_object_get(r.doc, "NodeId") == NULL || fleet_primary_node(run->ctx, r.doc, &n, e) != 0) {
+	if (json_object_get(r.doc, "Vip") == NULL || fleet_primary_node(run->ctx, r.doc, &n, e) != 0) {
 		store_res_free(&r);
-		return 0; /* never had a node (created, never initialised) */
+		return 0; /* never had a node (CreateDBInstances, never initialised) */
 	}
 	rc = pgnode_remove(&n, e);
 	store_res_free(&r);
@@ -326,7 +357,7 @@ static int destroy_node(struct task_run *run, struct err *e)
 
 static int destroy_record(struct task_run *run, struct err *e)
 {
-	if (store_addr_release(run->store, run->task->resource, e) != 0)
+	if (remove_os_user(run, e) != 0 || store_addr_release(run->store, run->task->resource, e) != 0)
 		return -1;
 	return store_res_delete(run->store, FLEET_KIND, run->task->resource, e);
 }
@@ -382,7 +413,7 @@ const struct task_kind instance_task_kinds[] = {
 	{ "instance.recover", FLEET_KIND, STEPS(recover_steps), start_failed },
 	{ "instance.isolate", FLEET_KIND, STEPS(isolate_steps), isolate_failed },
 	{ "instance.disisolate", FLEET_KIND, STEPS(disisolate_steps), start_failed },
-	{ "instance.destroy", FLEET_KIND, STEPS(destroy_steps), NULL },
+	{ "instance.destroy", FLEET_KIND, STEPS(destroy_steps), start_failed },
 	{ "instance.readonly", FLEET_KIND, STEPS(readonly_steps), NULL },
 	{ "instance.writable", FLEET_KIND, STEPS(writable_steps), NULL },
 	{ NULL, NULL, NULL, 0, NULL },

@@ -1,0 +1,565 @@
+/*
+ * sqlnorm.c - see sqlnorm.h.
+ *
+ * One pass over the statement with a character-class table. Every output
+ * byte goes through sn_put(), which stores it while there is room and feeds
+ * it into the running hash eight bytes at a time, so the fingerprint covers
+ * the whole text at the cost of a shift per byte. Token handlers advance
+ * s->p; literals go through sn_literal() (which owns the list-collapsing
+ * state), everything else through sn_token().
+ */
+#include "lib/sqlnorm.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define SN_PARAM_MAX 1000000000u   /* larger $n in the input are not renumbered past */
+
+enum sn_class { SC_OTHER, SC_SPACE, SC_WORD, SC_DIGIT, SC_QUOTE, SC_DQUOTE, SC_DOLLAR, SC_OP, SC_PUNCT,
+		SC_DOT };
+
+/* Kinds of the previous token, for the unary-sign rule. */
+enum sn_kind { TK_NONE, TK_WORD, TK_LIT, TK_QIDENT, TK_OP, TK_OPEN, TK_CLOSE, TK_DOT, TK_OTHER };
+
+/* List collapsing: literal, literal + comma, collapsed ("..." emitted),
+ * collapsed with a swallowed comma waiting. */
+enum sn_list { LS_NONE, LS_LIT, LS_LIT_COMMA, LS_COLLAPSED, LS_COLLAPSED_COMMA };
+
+static const unsigned char sn_class[256] = {
+	[' '] = SC_SPACE, ['\t'] = SC_SPACE, ['\n'] = SC_SPACE, ['\r'] = SC_SPACE, ['\f'] = SC_SPACE,
+	['\v'] = SC_SPACE,
+	['a' ... 'z'] = SC_WORD, ['A' ... 'Z'] = SC_WORD, ['_'] = SC_WORD, [0x80 ... 0xff] = SC_WORD,
+	['0' ... '9'] = SC_DIGIT,
+	['\''] = SC_QUOTE, ['"'] = SC_DQUOTE, ['$'] = SC_DOLLAR,
+	['+'] = SC_OP, ['-'] = SC_OP, ['*'] = SC_OP, ['/'] = SC_OP, ['<'] = SC_OP, ['>'] = SC_OP,
+	['='] = SC_OP, ['~'] = SC_OP, ['!'] = SC_OP, ['@'] = SC_OP, ['#'] = SC_OP, ['%'] = SC_OP,
+	['^'] = SC_OP, ['&'] = SC_OP, ['|'] = SC_OP, ['`'] = SC_OP, ['?'] = SC_OP, [':'] = SC_OP,
+	['('] = SC_PUNCT, [')'] = SC_PUNCT, ['['] = SC_PUNCT, [']'] = SC_PUNCT, [','] = SC_PUNCT,
+	[';'] = SC_PUNCT, ['.'] = SC_DOT,
+};
+
+static const unsigned char sn_lower[256] = {
+#define L4(i) (i), (i) + 1, (i) + 2, (i) + 3
+#define L16(i) L4(i), L4((i) + 4), L4((i) + 8), L4((i) + 12)
+	L16(0), L16(16), L16(32), L16(48),
+	'@', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '[', '\\', ']', '^', '_',
+	L16(96), L16(112), L16(128), L16(144), L16(160), L16(176), L16(192), L16(208), L16(224), L16(240),
+#undef L16
+#undef L4
+};
+
+/* A streaming hash over 8-byte little-endian words: hashing a buffer in
+ * one call or byte by byte gives the same value, so the fingerprint does
+ * not depend on how much of the text fits the caller's buffer. */
+struct sn_hash {
+	uint64_t h, w;
+	unsigned wn;             /* bytes in w */
+};
+
+struct sn {
+	const char *p, *end;
+	char *out;
+	size_t cap;              /* bytes of out usable for text (cap - 1) */
+	size_t len;              /* normalised bytes produced so far */
+	struct sn_hash hash;     /* over bytes past cap (the kept ones are hashed at the end) */
+	unsigned next_param;
+	enum sn_kind prev;
+	enum sn_list list;
+	bool space;              /* whitespace or a comment since the last token */
+	bool redact_next;        /* the previous token was PASSWORD */
+	bool sensitive;
+	const char *word;        /* the last word, in the input */
+	size_t word_len;
+};
+
+static inline uint64_t sn_mix(uint64_t h)
+{
+	h *= 0x9E3779B97F4A7C15ull;
+	return h ^ (h >> 29);
+}
+
+uint64_t sqlnorm_hash(const void *p, size_t len, uint64_t seed)
+{
+	const unsigned char *b = p;
+	uint64_t h = sn_mix(seed ^ (uint64_t)len);
+	uint64_t w;
+
+	for (; len >= 8; b += 8, len -= 8) {
+		memcpy(&w, b, 8);
+		h = sn_mix(h ^ w);
+	}
+	w = 0;
+	for (size_t i = 0; i < len; i++)
+		w = (w << 8) | b[i];
+	return sn_mix(h ^ w ^ 0x5bd1e995ull);
+}
+
+static inline void snh_byte(struct sn_hash *x, unsigned char c)
+{
+	x->w |= (uint64_t)c << (8 * x->wn);
+	if (++x->wn == 8) {
+		x->h = sn_mix(x->h ^ x->w);
+		x->w = 0;
+		x->wn = 0;
+	}
+}
+
+static uint64_t snh_le64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+static void snh_bytes(struct sn_hash *x, const char *p, size_t n)
+{
+	for (; n >= 8 && x->wn == 0; p += 8, n -= 8)
+		x->h = sn_mix(x->h ^ snh_le64(p));
+	for (size_t i = 0; i < n; i++)
+		snh_byte(x, (unsigned char)p[i]);
+}
+
+static inline void sn_put(struct sn *s, unsigned char c)
+{
+	if (s->len < s->cap) {
+		s->out[s->len] = (char)c;
+	} else {
+		if (s->len == s->cap)
+			snh_bytes(&s->hash, s->out, s->cap);
+		snh_byte(&s->hash, c);
+	}
+	s->len++;
+}
+
+static void sn_puts(struct sn *s, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sn_put(s, (unsigned char)p[i]);
+}
+
+static void sn_put_uint(struct sn *s, unsigned v)
+{
+	char d[12];
+	int n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		sn_put(s, (unsigned char)d[--n]);
+}
+
+static void sn_space(struct sn *s)
+{
+	if (s->space && s->len > 0)
+		sn_put(s, ' ');
+	s->space = false;
+}
+
+/* Start a non-literal token: flush a comma swallowed by a collapsed list. */
+static void sn_token(struct sn *s, enum sn_kind kind)
+{
+	if (s->list == LS_COLLAPSED_COMMA) {
+		sn_put(s, ',');
+	}
+	s->list = LS_NONE;
+	s->redact_next = false;
+	sn_space(s);
+	s->prev = kind;
+}
+
+/* A literal: a placeholder, "..." for the second of a list, or nothing for
+ * the rest of a collapsed list. `param` >= 0: the input's own $n. */
+static void sn_literal(struct sn *s, long param)
+{
+	s->redact_next = false;
+	s->prev = TK_LIT;
+	if (s->list == LS_COLLAPSED_COMMA) {
+		s->list = LS_COLLAPSED;
+		s->space = false;
+		return;
+	}
+	if (s->list == LS_LIT_COMMA) {
+		s->space = true;   /* always ", ...", whatever the spacing was */
+		sn_space(s);
+		sn_puts(s, "...", 3);
+		s->list = LS_COLLAPSED;
+		return;
+	}
+	sn_token(s, TK_LIT);
+	sn_put(s, '$');
+	if (param >= 0) {
+		sn_put_uint(s, (unsigned)param);
+	} else {
+		sn_put_uint(s, s->next_param);
+		if (s->next_param < SN_PARAM_MAX)
+			s->next_param++;
+	}
+	s->list = LS_LIT;
+}
+
+static void sn_comma(struct sn *s)
+{
+	s->p++;
+	if (s->list == LS_COLLAPSED) {
+		s->list = LS_COLLAPSED_COMMA;
+		s->space = false;
+		return;
+	}
+	enum sn_list was = s->list;
+	sn_token(s, TK_OPEN);
+	sn_put(s, ',');
+	s->list = was == LS_LIT ? LS_LIT_COMMA : LS_NONE;
+}
+
+/* ---- skipping ---- */
+
+static void sn_skip_line_comment(struct sn *s)
+{
+	const char *nl = memchr(s->p, '\n', (size_t)(s->end - s->p));
+
+	s->p = nl ? nl + 1 : s->end;
+	s->space = true;
+}
+
+static void sn_skip_block_comment(struct sn *s)
+{
+	int depth = 0;
+	const char *p = s->p;
+
+	while (p < s->end) {
+		if (p + 1 < s->end && p[0] == '/' && p[1] == '*') {
+			depth++;
+			p += 2;
+		} else if (p + 1 < s->end && p[0] == '*' && p[1] == '/') {
+			p += 2;
+			if (--depth == 0)
+				break;
+		} else {
+			p++;
+		}
+	}
+	s->p = p;
+	s->space = true;
+}
+
+/* Past a '...' string starting at s->p (standard conforming: '' escapes). */
+static const char *sn_end_quoted(const char *p, const char *end, char q)
+{
+	p++;
+	for (;;) {
+		const char *c = memchr(p, q, (size_t)(end - p));
+		if (c == NULL)
+			return end;
+		if (c + 1 < end && c[1] == q) {
+			p = c + 2;
+			continue;
+		}
+		return c + 1;
+	}
+}
+
+/* Past an E'...' body starting at the quote (backslash escapes too). */
+static const char *sn_end_escaped(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '\'' && p + 1 < end && p[1] == '\'')
+			p++;
+		else if (*p == '\'')
+			return p + 1;
+	}
+	return end;
+}
+
+/* Length of a dollar-quote tag "$tag$" at p, or 0 when p is not one. */
+static size_t sn_dollar_tag(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	if (q < end && (sn_class[(unsigned char)*q] == SC_WORD))
+		for (q++; q < end && (sn_class[(unsigned char)*q] == SC_WORD || sn_class[(unsigned char)*q] == SC_DIGIT);
+		     q++)
+			;
+	return q < end && *q == '$' ? (size_t)(q - p + 1) : 0;
+}
+
+/* ---- tokens ---- */
+
+static void sn_number(struct sn *s)
+{
+	const char *p = s->p;
+	const char *end = s->end;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (p + 1 < end && p[0] == '0' && p[1] != '\0' && strchr("xXoObB", p[1]) != NULL) {
+		for (p += 2; p < end && (sn_class[(unsigned char)*p] == SC_DIGIT || sn_class[(unsigned char)*p] == SC_WORD);
+		     p++)
+			;
+	} else {
+		while (p < end && (sn_class[(unsigned char)*p] == SC_DIGIT || *p == '_'))
+			p++;
+		if (p < end && *p == '.' && !(p + 1 < end && p[1] == '.'))
+			for (p++; p < end && (sn_class[(unsigned char)*p] == SC_DIGIT || *p == '_'); p++)
+				;
+		if (p < end && (*p == 'e' || *p == 'E')) {
+			const char *q = p + 1;
+			if (q < end && (*q == '+' || *q == '-'))
+				q++;
+			if (q < end && sn_class[(unsigned char)*q] == SC_DIGIT)
+				for (p = q; p < end && sn_class[(unsigned char)*p] == SC_DIGIT; p++)
+					;
+		}
+	}
+	s->p = p;
+	sn_literal(s, -1);
+}
+
+static bool sn_word_is(const struct sn *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	return s->word_len == n && strncasecmp(s->word, w, n) == 0;
+}
+
+/* A word; the forms E'..', B'..', X'..', N'..', U&'..' are literals. */
+static void sn_word(struct sn *s)
+{
+	const char *p = s->p;
+	const char *end = s->end;
+	unsigned char c = (unsigned char)*p;
+
+	if (p + 1 < end && p[1] == '\'' && strchr("eEbBxXnN", c) != NULL) {
+		s->p = (c == 'e' || c == 'E') ? sn_end_escaped(p + 1, end) : sn_end_quoted(p + 1, end, '\'');
+		sn_literal(s, -1);
+		return;
+	}
+	if (p + 2 < end && (c == 'u' || c == 'U') && p[1] == '&' && p[2] == '\'') {
+		s->p = sn_end_quoted(p + 2, end, '\'');
+		sn_literal(s, -1);
+		return;
+	}
+	const char *w = p;
+	while (p < end && (sn_class[(unsigned char)*p] == SC_WORD || sn_class[(unsigned char)*p] == SC_DIGIT ||
+			   *p == '$'))
+		p++;
+	s->p = p;
+	s->word = w;
+	s->word_len = (size_t)(p - w);
+	if (s->redact_next && !sn_word_is(s, "null")) {
+		sn_literal(s, -1);
+		return;
+	}
+	sn_token(s, TK_WORD);
+	for (const char *q = w; q < p; q++)
+		sn_put(s, sn_lower[(unsigned char)*q]);
+	if (sn_word_is(s, "password")) {
+		s->redact_next = true;
+		s->sensitive = true;
+	}
+}
+
+static void sn_qident(struct sn *s)
+{
+	const char *start = s->p;
+
+	s->p = sn_end_quoted(s->p, s->end, '"');
+	if (s->redact_next) {
+		sn_literal(s, -1);
+		return;
+	}
+	sn_token(s, TK_QIDENT);
+	sn_puts(s, start, (size_t)(s->p - start));
+}
+
+/* '$': a parameter $n, a dollar-quoted literal, or a lone character. */
+static void sn_dollar(struct sn *s)
+{
+	const char *p = s->p + 1;
+	size_t tag;
+
+	if (p < s->end && sn_class[(unsigned char)*p] == SC_DIGIT) {
+		unsigned long v = 0;
+		for (; p < s->end && sn_class[(unsigned char)*p] == SC_DIGIT; p++)
+			v = v < SN_PARAM_MAX ? v * 10 + (unsigned long)(*p - '0') : v;
+		s->p = p;
+		sn_literal(s, (long)(v < SN_PARAM_MAX ? v : SN_PARAM_MAX));
+		return;
+	}
+	tag = sn_dollar_tag(s->p, s->end);
+	if (tag == 0) {
+		sn_token(s, TK_OTHER);
+		sn_put(s, '$');
+		s->p++;
+		return;
+	}
+	const char *body = s->p + tag;
+	const char *close = memmem(body, (size_t)(s->end - body), s->p, tag);
+	s->p = close ? close + tag : s->end;
+	sn_literal(s, -1);
+}
+
+/* Does a sign here start a number? After an operator, an opening bracket,
+ * a comma, the start, or a keyword that cannot end an expression. */
+static bool sn_unary_context(const struct sn *s)
+{
+	static const char *const kw[] = { "select", "where", "and", "or", "not", "when", "then", "else", "between",
+					  "limit", "offset", "by", "values", "return", "returning", "in", "is",
+					  "like", "set", "having", "on", "case", "array", NULL };
+
+	if (s->prev == TK_NONE || s->prev == TK_OP || s->prev == TK_OPEN)
+		return true;
+	if (s->prev != TK_WORD)
+		return false;
+	for (const char *const *k = kw; *k != NULL; k++)
+		if (sn_word_is(s, *k))
+			return true;
+	return false;
+}
+
+static void sn_operator(struct sn *s)
+{
+	const char *p = s->p;
+	const char *end = s->end;
+
+	if (p + 1 < end && p[0] == '-' && p[1] == '-') {
+		sn_skip_line_comment(s);
+		return;
+	}
+	if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+		sn_skip_block_comment(s);
+		return;
+	}
+	if ((*p == '-' || *p == '+') && p + 1 < end && sn_unary_context(s) &&
+	    (sn_class[(unsigned char)p[1]] == SC_DIGIT ||
+	     (p[1] == '.' && p + 2 < end && sn_class[(unsigned char)p[2]] == SC_DIGIT))) {
+		sn_number(s);
+		return;
+	}
+	sn_token(s, TK_OP);
+	do {
+		sn_put(s, (unsigned char)*p++);
+	} while (p < end && sn_class[(unsigned char)*p] == SC_OP &&
+		 !(p + 1 < end && ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*'))));
+	s->p = p;
+}
+
+static void sn_punct(struct sn *s)
+{
+	char c = *s->p;
+
+	if (c == ',') {
+		sn_comma(s);
+		return;
+	}
+	s->p++;
+	sn_token(s, c == '(' || c == '[' ? TK_OPEN : c == ')' || c == ']' ? TK_CLOSE : TK_OTHER);
+	sn_put(s, (unsigned char)c);
+}
+
+static void sn_dot(struct sn *s)
+{
+	const char *p = s->p;
+
+	if (p + 1 < s->end && sn_class[(unsigned char)p[1]] == SC_DIGIT && s->prev != TK_WORD &&
+	    s->prev != TK_QIDENT && s->prev != TK_CLOSE && s->prev != TK_LIT) {
+		sn_number(s);
+		return;
+	}
+	s->p++;
+	sn_token(s, TK_DOT);
+	sn_put(s, '.');
+}
+
+/* The largest $n of the input, so new placeholders do not reuse a number. */
+static unsigned sn_max_param(const char *p, const char *end)
+{
+	unsigned long max = 0;
+
+	while ((p = memchr(p, '$', (size_t)(end - p))) != NULL) {
+		unsigned long v = 0;
+		const char *q = p + 1;
+		for (; q < end && *q >= '0' && *q <= '9'; q++)
+			v = v < SN_PARAM_MAX ? v * 10 + (unsigned long)(*q - '0') : v;
+		if (q > p + 1 && v > max)
+			max = v;
+		p = q;
+	}
+	return (unsigned)(max < SN_PARAM_MAX ? max : SN_PARAM_MAX - 1);
+}
+
+static void sn_step(struct sn *s)
+{
+	switch (sn_class[(unsigned char)*s->p]) {
+	case SC_SPACE:
+		s->p++;
+		s->space = true;
+		break;
+	case SC_WORD:
+		sn_word(s);
+		break;
+	case SC_DIGIT:
+		sn_number(s);
+		break;
+	case SC_QUOTE:
+		s->p = sn_end_quoted(s->p, s->end, '\'');
+		sn_literal(s, -1);
+		break;
+	case SC_DQUOTE:
+		sn_qident(s);
+		break;
+	case SC_DOLLAR:
+		sn_dollar(s);
+		break;
+	case SC_OP:
+		sn_operator(s);
+		break;
+	case SC_PUNCT:
+		sn_punct(s);
+		break;
+	case SC_DOT:
+		sn_dot(s);
+		break;
+	default:
+		sn_token(s, TK_OTHER);
+		sn_put(s, (unsigned char)*s->p++);
+		break;
+	}
+}
+
+void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
+{
+	struct sn s;
+
+	memset(&s, 0, sizeof(s));
+	s.p = in;
+	s.end = in + len;
+	s.out = out;
+	s.cap = cap > 0 ? cap - 1 : 0;
+	s.next_param = sn_max_param(in, s.end) + 1;
+	while (s.p < s.end) {
+		if (sn_class[(unsigned char)*s.p] == SC_SPACE) {
+			s.p++;
+			s.space = true;
+			continue;
+		}
+		sn_step(&s);
+	}
+	if (s.list == LS_COLLAPSED_COMMA)
+		sn_put(&s, ',');
+	if (s.len <= s.cap)
+		snh_bytes(&s.hash, out, s.len);
+	if (cap > 0)
+		out[s.len < s.cap ? s.len : s.cap] = '\0';
+	r->len = s.len;
+	r->sensitive = s.sensitive;
+	r->fingerprint = sn_mix(s.hash.h ^ s.hash.w ^ ((uint64_t)s.len << 40) ^ s.hash.wn);
+}

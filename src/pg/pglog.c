@@ -1,0 +1,389 @@
+/*
+ * pglog.c - see pglog.h: the CSV record parser, timestamps, the streaming
+ * file reader.
+ *
+ * The parser walks a record field by field: a quoted field is scanned with
+ * memchr for the next quote (a doubled quote continues it), an unquoted one
+ * byte by byte to the next comma or newline. The reader keeps a buffer of
+ * PGLOG_READ_CHUNK..PGLOG_RECORD_MAX bytes: an incomplete record at its end
+ * is moved to the front and more is read; a record that does not fit even
+ * the largest buffer is skipped by a quote-parity scan (a doubled quote
+ * toggles twice, so parity says whether a newline ends the record).
+ */
+#include "pg/pglog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* ---- timestamps ---- */
+
+static int pglog_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t pglog_days(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* Seconds east of UTC of a zone text ("UTC", "+08", "-05:30"); 0 if unknown. */
+static int64_t pglog_zone(const char *z, size_t n)
+{
+	int hh = 0, mm = 0;
+
+	if (n >= 3 && (z[0] == '+' || z[0] == '-') && pglog_digits(z + 1, 2, &hh) == 0) {
+		const char *m = z + 3;
+		size_t left = n - 3;
+		if (left >= 1 && *m == ':') {
+			m++;
+			left--;
+		}
+		if (left >= 2 && pglog_digits(m, 2, &mm) != 0)
+			mm = 0;
+		return (z[0] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
+	}
+	return 0;
+}
+
+/* Split "date time[.frac] [zone]": seconds of the date-time part, the
+ * milliseconds, and where the zone starts. */
+static int pglog_time_split(const char *s, size_t len, int64_t *secs, int *ms, size_t *zone)
+{
+	int y, mo, d, h, mi, sec;
+	size_t i = 19;
+
+	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+	    s[16] != ':' || pglog_digits(s, 4, &y) || pglog_digits(s + 5, 2, &mo) ||
+	    pglog_digits(s + 8, 2, &d) || pglog_digits(s + 11, 2, &h) || pglog_digits(s + 14, 2, &mi) ||
+	    pglog_digits(s + 17, 2, &sec) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return -1;
+	*ms = 0;
+	if (i < len && s[i] == '.') {
+		int scale = 100;
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+			*ms += (s[i] - '0') * scale;
+	}
+	while (i < len && s[i] == ' ')
+		i++;
+	*zone = i;
+	*secs = pglog_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+int pglog_time_parse(const char *s, size_t len, int64_t *out)
+{
+	int64_t secs;
+	int ms;
+	size_t z;
+
+	if (pglog_time_split(s, len, &secs, &ms, &z) != 0)
+		return -1;
+	*out = (secs - pglog_zone(s + z, len - z)) * 1000 + ms;
+	return 0;
+}
+
+/* End of "HH:MM:SS[.fff]" in a time text: where its zone part starts. */
+static size_t pglog_frac_end(const char *s, size_t len)
+{
+	size_t i = 19;
+
+	if (i < len && s[i] == '.')
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	return i;
+}
+
+/* Milliseconds of the fraction s[19..end). */
+static int pglog_frac_ms(const char *s, size_t end)
+{
+	int ms = 0, scale = 100;
+
+	for (size_t i = 20; i < end; i++, scale /= 10)
+		ms += (s[i] - '0') * scale;
+	return ms;
+}
+
+/* log_time of a record, reusing the last second when it repeats (the key
+ * is the text without its fraction). */
+static int64_t pglog_time_cached(struct pglog_rec *r, const char *s, size_t len)
+{
+	size_t fe, zl;
+	int64_t secs;
+	int ms;
+	size_t z;
+
+	if (len < 19)
+		return INT64_MIN;
+	fe = pglog_frac_end(s, len);
+	zl = len - fe;
+	if (r->tkey_len == 19 + zl && memcmp(s, r->tkey, 19) == 0 && memcmp(s + fe, r->tkey + 19, zl) == 0)
+		return r->tkey_s * 1000 + pglog_frac_ms(s, fe);
+	if (pglog_time_split(s, len, &secs, &ms, &z) != 0)
+		return INT64_MIN;
+	secs -= pglog_zone(s + z, len - z);
+	if (19 + zl < sizeof(r->tkey)) {
+		memcpy(r->tkey, s, 19);
+		memcpy(r->tkey + 19, s + fe, zl);
+		r->tkey_len = (uint32_t)(19 + zl);
+		r->tkey_s = secs;
+	}
+	return secs * 1000 + ms;
+}
+
+/* ---- records ---- */
+
+/* A bad record: skip to the end of the line where the error is (p). */
+static enum pglog_status pglog_bad(const char *buf, const char *p, const char *end, size_t *used)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	if (nl == NULL)
+		return PGLOG_INCOMPLETE;
+	*used = (size_t)(nl + 1 - buf);
+	return PGLOG_BAD;
+}
+
+/* One quoted field at p (on the opening quote); *next = past the closing
+ * quote. NULL: incomplete. */
+static const char *pglog_quoted(const char *p, const char *end, struct pglog_field *f)
+{
+	const char *s = ++p;
+
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (q == NULL || q + 1 >= end)
+			return NULL;
+		if (q[1] == '"') {
+			f->escaped = true;
+			p = q + 2;
+			continue;
+		}
+		f->p = s;
+		f->len = (uint32_t)(q - s);
+		return q + 1;
+	}
+}
+
+enum pglog_status pglog_parse(const char *buf, size_t len, struct pglog_rec *r, size_t *used)
+{
+	const char *p = buf, *end = buf + len;
+	int n = 0;
+
+	for (;;) {
+		struct pglog_field f = { .p = p, .len = 0, .escaped = false };
+		if (p >= end)
+			return PGLOG_INCOMPLETE;
+		if (*p == '"') {
+			p = pglog_quoted(p, end, &f);
+			if (p == NULL)
+				return PGLOG_INCOMPLETE;
+			if (*p != ',' && *p != '\n')
+				return pglog_bad(buf, p, end, used);
+		} else {
+			const char *s = p;
+			while (p < end && *p != ',' && *p != '\n' && *p != '"')
+				p++;
+			if (p >= end)
+				return PGLOG_INCOMPLETE;
+			if (*p == '"')
+				return pglog_bad(buf, p, end, used);
+			f.len = (uint32_t)(p - s);
+		}
+		if (n < PGLOG_FIELDS_MAX)
+			r->f[n] = f;
+		n++;
+		if (*p++ == '\n')
+			break;
+	}
+	*used = (size_t)(p - buf);
+	if (n < PGLOG_COLS_MIN || n > PGLOG_FIELDS_MAX)
+		return PGLOG_BAD;
+	for (int i = n; i < PGLOG_NCOLS; i++)
+		r->f[i] = (struct pglog_field){ .p = "", .len = 0, .escaped = false };
+	r->nfields = n;
+	r->time_ms = pglog_time_cached(r, r->f[PGLOG_LOG_TIME].p, r->f[PGLOG_LOG_TIME].len);
+	return PGLOG_OK;
+}
+
+size_t pglog_field_copy(const struct pglog_field *f, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (!f->escaped) {
+		o = f->len < cap - 1 ? f->len : cap - 1;
+		memcpy(out, f->p, o);
+	} else {
+		for (uint32_t i = 0; i < f->len && o < cap - 1; i++) {
+			out[o++] = f->p[i];
+			if (f->p[i] == '"' && i + 1 < f->len && f->p[i + 1] == '"')
+				i++;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+bool pglog_field_eq(const struct pglog_field *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!f->escaped)
+		return f->len == n && memcmp(f->p, s, n) == 0;
+	char buf[256];
+	if (n >= sizeof(buf) || f->len > 2 * sizeof(buf))
+		return false;
+	return pglog_field_copy(f, buf, sizeof(buf)) == n && memcmp(buf, s, n) == 0;
+}
+
+/* ---- the reader ---- */
+
+int pglog_reader_open(struct pglog_reader *r, const char *path, off_t start, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->stop = -1;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		log_warn("pglog", "open %s: %s", path, strerror(errno));
+		return err_set(e, ERR_INTERNAL_ERROR, "cannot read a log file");
+	}
+	if (start > 0 && lseek(r->fd, start, SEEK_SET) != start) {
+		log_warn("pglog", "seek %s: %s", path, strerror(errno));
+		close(r->fd);
+		r->fd = -1;
+		return err_set(e, ERR_INTERNAL_ERROR, "cannot read a log file");
+	}
+	r->offset = start;
+	r->cap = PGLOG_READ_CHUNK;
+	r->buf = malloc(r->cap);
+	if (r->buf == NULL) {
+		close(r->fd);
+		r->fd = -1;
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+	}
+	return 0;
+}
+
+/* Move the unread tail to the front and read more (growing the buffer up to
+ * PGLOG_RECORD_MAX when it is full). 0 ok, -1 error. */
+static int pglog_reader_fill(struct pglog_reader *r, struct err *e)
+{
+	ssize_t n;
+
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->offset += (off_t)r->pos;
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (r->len == r->cap && r->cap < PGLOG_RECORD_MAX) {
+		size_t want = r->cap * 2 < PGLOG_RECORD_MAX ? r->cap * 2 : PGLOG_RECORD_MAX;
+		char *nb = realloc(r->buf, want);
+		if (nb == NULL)
+			return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+		r->buf = nb;
+		r->cap = want;
+	}
+	if (r->len == r->cap) {
+		r->skipping = true;   /* a record larger than PGLOG_RECORD_MAX */
+		r->in_quotes = false;
+		return 0;
+	}
+	do
+		n = read(r->fd, r->buf + r->len, r->cap - r->len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		log_warn("pglog", "read: %s", strerror(errno));
+		return err_set(e, ERR_INTERNAL_ERROR, "cannot read a log file");
+	}
+	if (n == 0)
+		r->eof = true;
+	r->len += (size_t)n;
+	return 0;
+}
+
+/* Skip the rest of an oversize record; true once its end was passed. */
+static bool pglog_reader_skip(struct pglog_reader *r)
+{
+	for (size_t i = r->pos; i < r->len; i++) {
+		if (r->buf[i] == '"')
+			r->in_quotes = !r->in_quotes;
+		else if (r->buf[i] == '\n' && !r->in_quotes) {
+			r->pos = i + 1;
+			r->skipping = false;
+			r->skipped++;
+			return true;
+		}
+	}
+	r->pos = r->len;
+	return false;
+}
+
+int pglog_reader_next(struct pglog_reader *r, struct pglog_rec *rec, struct err *e)
+{
+	for (;;) {
+		size_t used = 0;
+		enum pglog_status st;
+
+		if (r->skipping) {
+			if (!pglog_reader_skip(r)) {
+				if (r->eof)
+					return 0;
+				if (pglog_reader_fill(r, e) != 0)
+					return -1;
+			}
+			continue;
+		}
+		if (r->stop >= 0 && r->offset + (off_t)r->pos >= r->stop)
+			return 0;
+		st = pglog_parse(r->buf + r->pos, r->len - r->pos, rec, &used);
+		if (st == PGLOG_OK) {
+			r->pos += used;
+			return 1;
+		}
+		if (st == PGLOG_BAD) {
+			r->pos += used;
+			r->skipped++;
+			continue;
+		}
+		if (r->eof)
+			return 0;
+		if (pglog_reader_fill(r, e) != 0)
+			return -1;
+	}
+}
+
+off_t pglog_reader_tell(const struct pglog_reader *r)
+{
+	return r->offset + (off_t)r->pos;
+}
+
+void pglog_reader_close(struct pglog_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	free(r->buf);
+	r->buf = NULL;
+}
