@@ -9,7 +9,7 @@
 # Sources are found by wildcard: a new module needs no Makefile edit.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson openssl sqlite3 libevent libcurl libpq
+PKGS    := libmicrohttpd jansson openssl sqlite3 libevent libcurl libpq zlib
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Isrc \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null)
@@ -19,6 +19,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/lib/*.c src/api/*.c src/store/*.c src/task/*.c src/pg/*.c src/proxy/*.c))
 D_SRC   := $(wildcard src/daemon/*.c)
+A_SRC   := $(wildcard src/archiver/*.c)
 C_SRC   := $(wildcard src/cli/*.c)
 UT_SRC  := $(wildcard tests/unit/test_*.c)
 
@@ -27,7 +28,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 SLIB_OBJ:= $(LIB_SRC:%.c=$(B)/san/%.o)
 UT_BIN  := $(UT_SRC:tests/unit/%.c=$(B)/unit/%)
 
-all: $(B)/pgfleetd $(B)/pgfleet
+all: $(B)/pgfleetd $(B)/pgfleet $(B)/pgfleet-archive
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,6 +51,10 @@ $(B)/pgfleetd-san: $(D_SRC:%.c=$(B)/san/%.o) $(B)/libpgfleet-san.a
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 $(B)/pgfleet: $(C_SRC:%.c=$(B)/obj/%.o) $(B)/libpgfleet.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# The WAL archive/restore command the nodes run (src/archiver, see pgbackup.h).
+$(B)/pgfleet-archive: $(B)/obj/src/archiver/main.o $(B)/libpgfleet.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/unit/%: tests/unit/%.c $(B)/libpgfleet-san.a
@@ -75,7 +80,7 @@ gen:
 	python3 tools/gen_api.py api/pgfleet-api.json
 
 lint:
-	@! grep -nE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|system|popen|gets)\s*\(' $(LIB_SRC) $(D_SRC) $(C_SRC) \
+	@! grep -nE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|system|popen|gets)\s*\(' $(LIB_SRC) $(D_SRC) $(C_SRC) $(A_SRC) \
 		|| (echo "lint: banned function (see docs/ARCHITECTURE.md)"; exit 1)
 
 test: lint unit e2e

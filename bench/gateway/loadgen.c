@@ -81,7 +81,8 @@ struct lg_conn {
 struct lg_stats {
 	int64_t *lat_ns;
 	size_t nlat, cap;
-	uint64_t ok, api_errors, http_errors, io_errors, reconnects;
+	uint64_t sent, ok, api_errors, http_errors, io_errors, reconnects;
+	uint64_t unfinished;         /* due or in flight when the run ended */
 };
 
 struct lg_run {
@@ -291,6 +292,7 @@ static void lg_send(struct lg_run *r, struct lg_conn *c, int64_t due)
 	r->next_req = (r->next_req + 1) % r->o.nactions;
 	c->busy = 1;
 	c->due_ns = due;
+	r->st.sent++;
 	c->req = r->reqs[k];
 	c->req_len = r->req_lens[k];
 	c->sent = 0;
@@ -443,19 +445,21 @@ static void lg_report(struct lg_run *r)
 	qsort(s->lat_ns, s->nlat, sizeof(*s->lat_ns), lg_cmp);
 	printf("%s mode=%s conns=%d duration=%.1fs rate=%.0f\n", r->o.label,
 	       r->o.rate ? "open-loop" : "closed-loop", r->o.conns, secs, r->o.rate);
-	printf("  requests/s %.0f   (measured %zu; ok %llu, api errors %llu, http errors %llu, io errors %llu, reconnects %llu)\n",
-	       rps, s->nlat, (unsigned long long)s->ok, (unsigned long long)s->api_errors,
-	       (unsigned long long)s->http_errors, (unsigned long long)s->io_errors,
+	printf("  requests/s %.0f   (measured %zu; sent %llu, ok %llu, api errors %llu, http errors %llu, io errors %llu, unfinished %llu, reconnects %llu)\n",
+	       rps, s->nlat, (unsigned long long)s->sent, (unsigned long long)s->ok,
+	       (unsigned long long)s->api_errors, (unsigned long long)s->http_errors,
+	       (unsigned long long)s->io_errors, (unsigned long long)s->unfinished,
 	       (unsigned long long)s->reconnects);
 	printf("  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", lg_pct_ms(s, .5),
 	       lg_pct_ms(s, .9), lg_pct_ms(s, .99), lg_pct_ms(s, .999), lg_pct_ms(s, 1));
 	printf("JSON {\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"seconds\":%.2f,\"rate\":%.0f,"
 	       "\"rps\":%.1f,\"measured\":%zu,\"ok\":%llu,\"api_errors\":%llu,\"http_errors\":%llu,"
-	       "\"io_errors\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+	       "\"io_errors\":%llu,\"unfinished\":%llu,\"sent\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
 	       "\"max_ms\":%.3f}\n",
 	       r->o.label, r->o.rate ? "open" : "closed", r->o.conns, secs, r->o.rate, rps, s->nlat,
 	       (unsigned long long)s->ok, (unsigned long long)s->api_errors,
-	       (unsigned long long)s->http_errors, (unsigned long long)s->io_errors, lg_pct_ms(s, .5),
+	       (unsigned long long)s->http_errors, (unsigned long long)s->io_errors,
+	       (unsigned long long)s->unfinished, (unsigned long long)s->sent, lg_pct_ms(s, .5),
 	       lg_pct_ms(s, .9), lg_pct_ms(s, .99), lg_pct_ms(s, .999), lg_pct_ms(s, 1));
 }
 
@@ -517,14 +521,14 @@ static void lg_loop(struct lg_run *r)
 		int64_t now = lg_now_ns();
 		int inflight = 0, n;
 
+		if (r->o.rate > 0)
+			lg_schedule(r, now); /* first: requests due just before t_end still go out */
 		for (int i = 0; i < r->o.conns; i++)
 			inflight += r->c[i].busy;
-		if ((now >= r->t_end && inflight == 0) || now >= hard_end)
+		if ((now >= r->t_end && inflight == 0 && r->backlog == 0) || now >= hard_end)
 			break;
-		if (r->o.rate > 0) {
-			lg_schedule(r, now);
+		if (r->o.rate > 0)
 			lg_timer_arm(r, r->t_start + (int64_t)((double)r->scheduled * 1e9 / r->o.rate));
-		}
 		n = epoll_wait(r->ep, evs, 256, 100);
 		for (int i = 0; i < n; i++) {
 			struct lg_conn *c = evs[i].data.ptr;
@@ -556,6 +560,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < r.o.conns; i++)
 			lg_send(&r, &r.c[i], r.t_start);
 	lg_loop(&r);
+	r.st.unfinished = r.backlog;
+	for (int i = 0; i < r.o.conns; i++)
+		r.st.unfinished += (uint64_t)r.c[i].busy;
 	lg_report(&r);
-	return (r.st.http_errors || r.st.io_errors) ? 1 : 0;
+	return (r.st.http_errors || r.st.io_errors || r.st.unfinished) ? 1 : 0;
 }

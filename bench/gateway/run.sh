@@ -3,7 +3,8 @@
 # machine, same client, one run.
 #
 #   bench/gateway/run.sh            # writes bench/gateway/RESULTS.md
-#   DURATION=20 RATE=1000 CONNS=32 WRK_DURATION=10 OUT=/tmp/r.md bench/gateway/run.sh
+#   DURATION=20 THROUGHPUT_DURATION=10 RATE=1000 CONNS=32 REPEAT=3 WRK_DURATION=10 OUT=/tmp/r.md bench/gateway/run.sh
+#   PROFILE=1 bench/gateway/run.sh  # adds a perf profile of pgfleetd under load
 #
 # What it does:
 #   1. builds the release daemon (make build/pgfleetd build/libpgfleet.a) and
@@ -16,9 +17,9 @@
 #      temp config) serving a static JSON file of exactly the DescribeRegions
 #      response size over keep-alive; POST is served through
 #      `error_page 405 =200` since nginx's static module refuses POST;
-#   4. loadgen closed loop (max throughput) against both, then open loop at
-#      RATE req/s for DURATION s against both (latency from the scheduled send
-#      time), then wrk as a cross-check against both;
+#   4. loadgen closed loop (max throughput), then open loop at RATE req/s for
+#      DURATION s (latency from the scheduled send time), each REPEAT times,
+#      alternating nginx and pgfleetd; then wrk as a cross-check against both;
 #   5. writes the figures, the machine and the exact commands to OUT.
 # Everything it starts is stopped on exit (by PID). Only 127.0.0.1 is used.
 set -euo pipefail
@@ -29,6 +30,7 @@ DURATION=${DURATION:-20}
 THROUGHPUT_DURATION=${THROUGHPUT_DURATION:-10}
 RATE=${RATE:-1000}
 CONNS=${CONNS:-32}
+REPEAT=${REPEAT:-3}
 WRK_DURATION=${WRK_DURATION:-10}
 OUT=${OUT:-$HERE/RESULTS.md}
 TMP=$(mktemp -d /tmp/pgfleet-bench.XXXXXX)
@@ -83,6 +85,7 @@ start_pgfleetd() { # NAME CONFIG_JSON -> sets PORT_<NAME>, CRED_<NAME>
 	"$PGFLEETD_BIN" --data-dir "$dir" --listen "127.0.0.1:$port" --config "$TMP/$name.json" \
 		--log-level warn 2>"$TMP/$name.log" &
 	PIDS+=($!)
+	printf -v "PID_$name" '%s' "$!"
 	wait_port "$port" $!
 	for _ in $(seq 1 100); do [ -s "$dir/credentials.json" ] && break; sleep 0.05; done
 	printf -v "PORT_$name" '%s' "$port"
@@ -141,11 +144,14 @@ NGINX_BYTES=$(curl -sS -X POST -H 'Content-Type: application/json' --data-binary
 [ "$NGINX_BYTES" = "$RESP_BYTES" ] || { echo "nginx serves $NGINX_BYTES bytes, want $RESP_BYTES" >&2; exit 1; }
 
 # ---- runs ----
+# Closed-loop and open-loop runs alternate nginx / pgfleetd REPEAT times so
+# that noise from other work on the machine hits both alike; the targets use
+# the medians.
 CMDS=()
-RESULTS=()
-run_loadgen() { # LABEL ARGS...
-	local label=$1
-	shift
+: >"$TMP/results.jsonl"
+run_loadgen() { # GROUP LABEL ARGS...
+	local group=$1 label=$2
+	shift 2
 	local cmd=("$LOADGEN" --label "$label" "$@")
 	log "${cmd[*]}"
 	local q
@@ -154,7 +160,7 @@ run_loadgen() { # LABEL ARGS...
 	local out
 	out=$("${cmd[@]}") || { echo "$out" >&2; echo "loadgen failed for $label" >&2; exit 1; }
 	echo "$out" >&2
-	RESULTS+=("$(grep '^JSON ' <<<"$out" | cut -c6-)")
+	printf '{"group":"%s",%s\n' "$group" "$(grep '^JSON ' <<<"$out" | cut -c7-)" >>"$TMP/results.jsonl"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -162,17 +168,24 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 BUSY=$(top -b -n2 -d1 -o %CPU | awk '/^top -/{n++} n==2 && $1 ~ /^[0-9]+$/ && $9+0 > 5 {printf "%s %s%%, ", $12, $9}')
 BUSY=${BUSY%, }
 T=(--duration "$THROUGHPUT_DURATION" --warmup 2 --connections "$CONNS")
-run_loadgen "nginx closed-loop" --port "$NGINX_PORT" --credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
-run_loadgen "pgfleetd closed-loop DescribeRegions" --port "$PORT_nolimit" --credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
-run_loadgen "pgfleetd closed-loop DescribeRegions+DescribeDBVersions" --port "$PORT_nolimit" --credentials "$CRED_nolimit" \
-	--action DescribeRegions --action DescribeDBVersions "${T[@]}"
 R=(--duration "$DURATION" --warmup 2 --connections "$CONNS" --rate "$RATE")
-run_loadgen "nginx open-loop" --port "$NGINX_PORT" --credentials "$CRED_limits" --action DescribeRegions "${R[@]}"
-run_loadgen "pgfleetd open-loop, limits on" --port "$PORT_limits" --credentials "$CRED_limits" \
-	--action DescribeRegions --action DescribeDBVersions "${R[@]}"
+for i in $(seq 1 "$REPEAT"); do
+	run_loadgen nginx-closed "nginx closed-loop #$i" --port "$NGINX_PORT" --credentials "$CRED_nolimit" \
+		--action DescribeRegions "${T[@]}"
+	run_loadgen pgfleetd-closed "pgfleetd closed-loop DescribeRegions #$i" --port "$PORT_nolimit" \
+		--credentials "$CRED_nolimit" --action DescribeRegions "${T[@]}"
+done
+run_loadgen pgfleetd-closed-mix "pgfleetd closed-loop DescribeRegions+DescribeDBVersions" --port "$PORT_nolimit" \
+	--credentials "$CRED_nolimit" --action DescribeRegions --action DescribeDBVersions "${T[@]}"
+for i in $(seq 1 "$REPEAT"); do
+	run_loadgen nginx-open "nginx open-loop #$i" --port "$NGINX_PORT" --credentials "$CRED_limits" \
+		--action DescribeRegions "${R[@]}"
+	run_loadgen pgfleetd-open "pgfleetd open-loop, limits on #$i" --port "$PORT_limits" --credentials "$CRED_limits" \
+		--action DescribeRegions --action DescribeDBVersions "${R[@]}"
+done
 
 # ---- wrk cross-check (closed loop; wrk's latency suffers coordinated omission) ----
-WRK_OUT=()
+: >"$TMP/wrk.md"
 run_wrk() { # LABEL PORT CRED
 	local lua="$TMP/wrk-$2.lua"
 	{
@@ -183,29 +196,29 @@ run_wrk() { # LABEL PORT CRED
 	} >"$lua"
 	local cmd=(wrk -t1 -c"$CONNS" -d"${WRK_DURATION}s" --latency -s "$lua" "http://127.0.0.1:$2/")
 	log "${cmd[*]}"
-	CMDS+=("wrk -t1 -c$CONNS -d${WRK_DURATION}s --latency -s <signed POST DescribeRegions> http://127.0.0.1:PORT/   # $1")
-	WRK_OUT+=("### wrk: $1"$'\n\n```\n'"$("${cmd[@]}")"$'\n```\n')
+	CMDS+=("wrk -t1 -c$CONNS -d${WRK_DURATION}s --latency -s \$TMP/<signed POST DescribeRegions>.lua http://127.0.0.1:<port>/   # $1")
+	printf '### wrk: %s\n\n```\n%s\n```\n\n' "$1" "$("${cmd[@]}")" >>"$TMP/wrk.md"
 }
 run_wrk "nginx" "$NGINX_PORT" "$CRED_nolimit"
 run_wrk "pgfleetd (rate_limit 0)" "$PORT_nolimit" "$CRED_nolimit"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# ---- report ----
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-row() { # JSON
-	printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$(field "$1" label)" "$(field "$1" conns)" \
-		"$(field "$1" rps)" "$(field "$1" p50_ms)" "$(field "$1" p90_ms)" "$(field "$1" p99_ms)" \
-		"$(field "$1" max_ms)" "$(field "$1" ok)" \
-		"$(( $(field "$1" api_errors) + $(field "$1" http_errors) + $(field "$1" io_errors) ))"
-}
-NGINX_RPS=$(field "${RESULTS[0]}" rps)
-PGF_RPS=$(field "${RESULTS[1]}" rps)
-OPEN_P99=$(field "${RESULTS[4]}" p99_ms)
-OPEN_ERR=$(( $(field "${RESULTS[4]}" api_errors) + $(field "${RESULTS[4]}" http_errors) + $(field "${RESULTS[4]}" io_errors) ))
-RATIO=$(python3 -c "print(f'{$PGF_RPS / $NGINX_RPS:.2f}')")
-P99_OK=$(python3 -c "print('met' if $OPEN_P99 < 5 and $OPEN_ERR == 0 else 'NOT met')")
-RATIO_OK=$(python3 -c "print('met' if $PGF_RPS * 3 >= $NGINX_RPS else 'NOT met')")
+# ---- optional profile: an extra closed-loop run, not in the figures ----
+: >"$TMP/profile.txt"
+if [ "${PROFILE:-0}" = 1 ] && command -v perf >/dev/null; then
+	log "profiling pgfleetd under closed-loop load"
+	"$LOADGEN" --port "$PORT_nolimit" --credentials "$CRED_nolimit" --action DescribeRegions \
+		--duration 8 --warmup 0 --connections "$CONNS" >/dev/null &
+	LG=$!
+	sleep 2
+	perf record -q -F 499 -g -p "$PID_nolimit" -o "$TMP/perf.data" -- sleep 5 >/dev/null 2>&1 || true
+	wait "$LG" || true
+	perf report -i "$TMP/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+		awk '/^ +[0-9.]+%/ && n++ < 25' >"$TMP/profile.txt" || true
+fi
 
+# ---- report ----
+printf '%s\n' "${CMDS[@]}" >"$TMP/commands.txt"
 {
 	echo "# Gateway benchmark: pgfleetd vs nginx"
 	echo
@@ -214,37 +227,58 @@ RATIO_OK=$(python3 -c "print('met' if $PGF_RPS * 3 >= $NGINX_RPS else 'NOT met')
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "- Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, Linux $(uname -r); client, pgfleetd and nginx share the 2 cores"
-	echo "- Load average before / after: $LOAD_BEFORE / $LOAD_AFTER; other processes using CPU at the start: ${BUSY:-none} (other work on the machine adds noise)"
+	echo "- Load average before / after: $LOAD_BEFORE / $LOAD_AFTER; other processes using CPU at the start: ${BUSY:-none}. The machine is shared with other work: figures vary from run to run, which is why nginx and pgfleetd alternate and the targets use medians."
 	echo "- pgfleetd: release build (\`make\`, -O2), http_threads 2 (default); nginx $(nginx -v 2>&1 | cut -d/ -f2), worker_processes 2, static file"
-	echo "- Request: POST / TC3-HMAC-SHA256-signed, body \`{}\`, keep-alive, one request in flight per connection"
+	echo "- Request: POST / TC3-HMAC-SHA256-signed (by the project's sign_tc3_authorization), body \`{}\`, keep-alive, one request in flight per connection"
 	echo "- Response sizes: DescribeRegions $RESP_BYTES bytes (nginx serves a file of the same size), DescribeDBVersions $VERSIONS_BYTES bytes"
 	echo
-	echo "Command: \`DURATION=$DURATION THROUGHPUT_DURATION=$THROUGHPUT_DURATION RATE=$RATE CONNS=$CONNS WRK_DURATION=$WRK_DURATION bench/gateway/run.sh\`"
+	echo "Command: \`DURATION=$DURATION THROUGHPUT_DURATION=$THROUGHPUT_DURATION RATE=$RATE CONNS=$CONNS REPEAT=$REPEAT WRK_DURATION=$WRK_DURATION PROFILE=${PROFILE:-0} bench/gateway/run.sh\`"
 	echo
-	echo "## Targets"
+	python3 - "$TMP/results.jsonl" "$RATE" "$THROUGHPUT_DURATION" "$DURATION" "$TMP/commands.txt" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rate, tdur, odur = sys.argv[2], sys.argv[3], sys.argv[4]
+by = {}
+for r in rows:
+    by.setdefault(r["group"], []).append(r)
+med = lambda g, k: statistics.median(x[k] for x in by[g])
+errs = lambda r: r["api_errors"] + r["http_errors"] + r["io_errors"] + r.get("unfinished", 0)
+ng, pg = med("nginx-closed", "rps"), med("pgfleetd-closed", "rps")
+p99 = med("pgfleetd-open", "p99_ms")
+p99max = max(x["p99_ms"] for x in by["pgfleetd-open"])
+oerr = sum(errs(x) for x in by["pgfleetd-open"])
+print("## Targets\n")
+print("| target | measured (median of the runs) | |")
+print("|---|---|---|")
+print(f"| p99 < 5 ms at {rate} req/s (open loop, limits on, no errors) | p99 {p99:.2f} ms (worst run {p99max:.2f} ms), {oerr} errors | {'met' if p99 < 5 and oerr == 0 else 'NOT met'} |")
+print(f"| pgfleetd throughput >= 1/3 of nginx | {pg:.0f} vs {ng:.0f} req/s = {pg / ng:.2f} | {'met' if 3 * pg >= ng else 'NOT met'} |")
+print("\n## loadgen (bench/gateway/loadgen.c)\n")
+print(f"Closed loop: {tdur} s measured after 2 s warm-up. Open loop: {rate} req/s for {odur} s after 2 s warm-up, latency from the scheduled send time (no coordinated omission). Latencies in ms.\n")
+print("| run | conns | req/s | p50 | p90 | p99 | p99.9 | max | ok | errors |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['label']} | {r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.3f} | {r['p90_ms']:.3f} | {r['p99_ms']:.3f} | {r['p999_ms']:.3f} | {r['max_ms']:.3f} | {r['ok']} | {errs(r)} |")
+print("\nMedians:\n")
+print("| group | runs | req/s | p50 | p99 |")
+print("|---|---|---|---|---|")
+for g in by:
+    print(f"| {g} | {len(by[g])} | {med(g, 'rps'):.0f} | {med(g, 'p50_ms'):.3f} | {med(g, 'p99_ms'):.3f} |")
+print("\nCommands, in order ($TMP is the run's temp dir; ports are picked free at run time):\n")
+print("```")
+print(open(sys.argv[5]).read().rstrip())
+print("```\n")
+PY
+	if [ -s "$TMP/profile.txt" ]; then
+		echo "## Where pgfleetd spends its CPU (perf, an extra closed-loop DescribeRegions run, 5 s, self time)"
+		echo
+		echo '```'
+		cat "$TMP/profile.txt"
+		echo '```'
+		echo
+	fi
+	echo "## wrk cross-check (-t1 -c$CONNS, ${WRK_DURATION}s, closed loop; wrk's latencies suffer coordinated omission)"
 	echo
-	echo "| target | measured | |"
-	echo "|---|---|---|"
-	echo "| p99 < 5 ms at $RATE req/s (open loop, limits on, no errors) | p99 $OPEN_P99 ms, $OPEN_ERR errors | $P99_OK |"
-	echo "| pgfleetd throughput >= 1/3 of nginx | $(printf '%.0f' "$PGF_RPS") vs $(printf '%.0f' "$NGINX_RPS") req/s = $RATIO | $RATIO_OK |"
-	echo
-	echo "## loadgen (bench/gateway/loadgen.c)"
-	echo
-	echo "Closed loop: $THROUGHPUT_DURATION s measured after 2 s warm-up. Open loop: $RATE req/s for $DURATION s after 2 s warm-up, latency from the scheduled send time (no coordinated omission). Latencies in ms."
-	echo
-	echo "| run | conns | req/s | p50 | p90 | p99 | max | ok | errors |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	for j in "${RESULTS[@]}"; do row "$j"; done
-	echo
-	echo "Commands, in order (\$TMP is the run's temp dir; ports are picked free at run time):"
-	echo
-	echo '```'
-	for c in "${CMDS[@]}"; do echo "$c"; done
-	echo '```'
-	echo
-	echo "## wrk cross-check (-t1 -c$CONNS, ${WRK_DURATION}s, closed loop)"
-	echo
-	for w in "${WRK_OUT[@]}"; do echo "$w"; done
+	cat "$TMP/wrk.md"
 } >"$OUT"
 log "wrote $OUT"
 cat "$OUT"

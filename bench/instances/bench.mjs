@@ -1,5 +1,5 @@
 // bench.mjs - the instance creation benchmark's measuring part (run.sh
-// starts the daemon and calls this). Three ways to get a queryable
+// starts the daemon and calls this). Ways to get a queryable
 // PostgreSQL 15, measured interleaved (one sample of each per round, so that
 // load from elsewhere hits all alike):
 //
@@ -11,6 +11,13 @@
 //   floor c    cp -a + postgres started directly + connect retried every
 //              2 ms + SELECT 1 (pg_ctl -w polls postmaster.pid only every
 //              100 ms; this is the tighter floor, for reference)
+//   floor d    as c, but the copy is made before the clock starts, as
+//              pgfleetd's spare copies are: the least any design that starts
+//              a server per instance can take
+//
+// After the rounds, --burst creations back to back (each starts when the
+// previous one answered its first query) show what happens when the spare
+// copies of the template are used up faster than they are refilled.
 //
 // Floors run as the servers' OS user, in FLOOR_DIR, each sample on its own
 // 127.x address, with the same authentication as instances (scram-sha-256,
@@ -22,7 +29,7 @@
 // Output: one JSON object on stdout. Usage (see run.sh):
 //   node bench.mjs --endpoint 127.0.0.1:PORT --credentials FILE --data-dir DIR
 //        --floor-dir DIR --floor-net 127.A.B --user pgfleet --bin /usr/lib/postgresql/15/bin
-//        [--n 10] [--idle-s 10]
+//        [--n 10] [--idle-s 10] [--burst 5]
 
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -43,13 +50,14 @@ const PASSWORD = "Bench_pass1";
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { n: 10, "idle-s": 10 };
+  const o = { n: 10, "idle-s": 10, burst: 5 };
   for (let i = 0; i < a.length; i += 2) o[a[i].replace(/^--/, "")] = a[i + 1];
   for (const k of ["endpoint", "credentials", "data-dir", "floor-dir", "floor-net", "user", "bin"]) {
     if (!o[k]) throw new Error(`missing --${k}`);
   }
   o.n = Number(o.n);
   o["idle-s"] = Number(o["idle-s"]);
+  o.burst = Number(o.burst);
   return o;
 }
 
@@ -175,10 +183,13 @@ async function floorB(o, k, ip) {
   return total;
 }
 
-async function floorC(o, k, ip) {
-  const dir = path.join(o["floor-dir"], `c${k}`);
+/** Floor c (copy timed) or, with precopied, floor d: the copy is made
+ *  before the clock starts, as pgfleetd's spare copies are. */
+async function floorC(o, k, ip, precopied = false) {
+  const dir = path.join(o["floor-dir"], `${precopied ? "d" : "c"}${k}`);
+  if (precopied) copy(o, o.prepared, dir);
   const t0 = now();
-  copy(o, o.prepared, dir);
+  if (!precopied) copy(o, o.prepared, dir);
   const child = spawn(path.join(o.bin, "postgres"), ["-D", dir, ...serverOpts(ip)], {
     ...o.ids,
     cwd: o["floor-dir"],
@@ -192,7 +203,7 @@ async function floorC(o, k, ip) {
       await firstQuery(ip, ADMIN, PASSWORD);
       break;
     } catch (e) {
-      if (now() - t0 > 30000) throw new Error(`floor c: no connection after 30 s: ${e.message}`);
+      if (now() - t0 > 30000) throw new Error(`floor c/d: no connection after 30 s: ${e.message}`);
       await sleep(2);
     }
   }
@@ -266,11 +277,13 @@ async function main() {
   await floorA(o, "w", ip(200));
   await floorB(o, "w", ip(201));
   await floorC(o, "w", ip(202));
+  await floorC(o, "w", ip(203), true);
 
   const d = [];
   const a = [];
   const b = [];
   const cc = [];
+  const dd = [];
   const created = [cold.id];
   for (let k = 0; k < o.n; k++) {
     const s = await daemonSample(c, `bench-${k}`);
@@ -279,15 +292,26 @@ async function main() {
     a.push(await floorA(o, k, ip(k)));
     b.push(await floorB(o, k, ip(50 + k)));
     cc.push(await floorC(o, k, ip(100 + k)));
+    dd.push(await floorC(o, k, ip(150 + k), true));
   }
   result.pgfleetd = {
     create_to_first_query: stats(d.map((s) => s.total)),
     create_to_running: stats(d.map((s) => s.running)),
     create_accepted: stats(d.map((s) => s.accepted)),
   };
+  // back to back: the next creation starts as soon as the previous one
+  // answers its first query (its spare refill may still be running)
+  const burst = [];
+  for (let k = 0; k < o.burst; k++) {
+    const s = await daemonSample(c, `bench-burst-${k}`);
+    created.push(s.id);
+    burst.push(s.total);
+  }
+  result.pgfleetd.back_to_back_first_query = burst.length ? stats(burst) : null;
   result.floor_a_initdb_start_query = stats(a);
   result.floor_b_copy_start_query = stats(b);
   result.floor_c_copy_postgres_query = stats(cc);
+  result.floor_d_precopied_postgres_query = stats(dd);
   result.loadavg_end = os.loadavg();
 
   // memory of idle instances

@@ -8,9 +8,9 @@
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 
-import { expectCode, expectEnvelope, nowSeconds, startDaemon, UUID_RE } from "./lib/daemon.mjs";
+import { expectCode, expectEnvelope, nowSeconds, replaceIfDead, startDaemon, UUID_RE } from "./lib/daemon.mjs";
 
 const SIGN_VARIANTS = [
   { signMethod: "TC3-HMAC-SHA256", reqMethod: "POST" },
@@ -24,8 +24,9 @@ const label = (v) => `${v.signMethod} ${v.reqMethod}`;
 
 let d;
 let classesQuery; // valid DescribeClasses parameters, from the catalog
+const crashes = [];
 
-before(async () => {
+async function setup() {
   d = await startDaemon();
   const c = d.client();
   const zones = await c.DescribeZones({});
@@ -35,6 +36,12 @@ before(async () => {
     DBEngine: "postgresql",
     DBMajorVersion: versions.VersionSet[0].DBMajorVersion,
   };
+  return d;
+}
+
+before(setup);
+beforeEach(async () => {
+  d = await replaceIfDead(d, crashes, setup);
 });
 
 after(async () => {
@@ -246,7 +253,8 @@ describe("tenants", () => {
 });
 
 describe("shutdown", () => {
-  it("SIGTERM: exit code 0, no sanitizer report", async () => {
+  it("SIGTERM: exit code 0, no sanitizer report; no crash during the file", async () => {
     await d.stop();
+    assert.deepEqual(crashes, [], `pgfleetd died during this file (and was restarted):${crashes.join("\n")}`);
   });
 });

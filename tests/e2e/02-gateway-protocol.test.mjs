@@ -8,12 +8,13 @@
 // UnsupportedOperation for the actions without a handler yet.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 
 import {
   crashNoteSoon,
   expectCode,
   expectEnvelope,
+  replaceIfDead,
   sdkError,
   startDaemon,
   UUID_RE,
@@ -26,8 +27,9 @@ const CJK = /[\u3400-\u9fff]/;
 let d;
 let c; // root SDK client, TC3 POST
 let classesQuery;
+const crashes = [];
 
-before(async () => {
+async function setup() {
   d = await startDaemon();
   c = d.client();
   const zones = await c.DescribeZones({});
@@ -37,6 +39,12 @@ before(async () => {
     DBEngine: "postgresql",
     DBMajorVersion: versions.VersionSet[0].DBMajorVersion,
   };
+  return d;
+}
+
+before(setup);
+beforeEach(async () => {
+  d = await replaceIfDead(d, crashes, setup);
 });
 
 after(async () => {
@@ -553,7 +561,8 @@ describe("rate limits", () => {
 });
 
 describe("shutdown", () => {
-  it("SIGTERM: exit code 0, no sanitizer report", async () => {
+  it("SIGTERM: exit code 0, no sanitizer report; no crash during the file", async () => {
     await d.stop();
+    assert.deepEqual(crashes, [], `pgfleetd died during this file (and was restarted):${crashes.join("\n")}`);
   });
 });

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 
-import { expectCode, sdkError, startDaemon } from "./lib/daemon.mjs";
+import { expectCode, replaceIfDead, sdkError, startDaemon } from "./lib/daemon.mjs";
 
 const PG_ROOT = "/usr/lib/postgresql";
 
@@ -56,15 +56,24 @@ let regions;
 let zones;
 let versions;
 let productConfig;
+const crashes = [];
 
-before(async () => {
-  installed = installedPostgres();
+async function setup() {
   d = await startDaemon();
   c = d.client();
   regions = await c.DescribeRegions({});
   zones = await c.DescribeZones({});
   versions = await c.DescribeDBVersions({});
   productConfig = await c.DescribeProductConfig({});
+  return d;
+}
+
+before(async () => {
+  installed = installedPostgres();
+  await setup();
+});
+beforeEach(async () => {
+  d = await replaceIfDead(d, crashes, setup);
 });
 
 after(async () => {
@@ -277,7 +286,8 @@ describe("DescribeClasses", () => {
 });
 
 describe("shutdown", () => {
-  it("SIGTERM: exit code 0, no sanitizer report", async () => {
+  it("SIGTERM: exit code 0, no sanitizer report; no crash during the file", async () => {
     await d.stop();
+    assert.deepEqual(crashes, [], `pgfleetd died during this file (and was restarted):${crashes.join("\n")}`);
   });
 });

@@ -8,20 +8,27 @@
 
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 
-import { connect, expectEnvelope, startDaemon, waitClosed } from "./lib/daemon.mjs";
+import { connect, expectEnvelope, replaceIfDead, startDaemon, waitClosed } from "./lib/daemon.mjs";
 
 const TIMEOUT_S = 2;
 const CLOSE_GRACE_MS = (TIMEOUT_S + 4) * 1000;
 
 let d;
 let c;
+const crashes = [];
 
-before(async () => {
+async function setup() {
   // Rate limits off: this file is about connections, not the limiter.
   d = await startDaemon({ config: { http_timeout_s: TIMEOUT_S, rate_limit: 0 } });
   c = d.client();
+  return d;
+}
+
+before(setup);
+beforeEach(async () => {
+  d = await replaceIfDead(d, crashes, setup);
 });
 
 after(async () => {
@@ -219,7 +226,7 @@ describe("garbage and malformed framing", () => {
 });
 
 describe("shutdown", () => {
-  it("SIGTERM with connections still open: exit code 0, no sanitizer report", async () => {
+  it("SIGTERM with connections still open: exit code 0, no sanitizer report; no crash during the file", async () => {
     const open = await connect(d.port);
     open.on("error", () => {});
     open.write(`POST / HTTP/1.1\r\nHost: ${d.endpoint}\r\n`);
@@ -227,5 +234,6 @@ describe("shutdown", () => {
     await d.stop();
     assert.ok(Date.now() - t0 < 10000, `shutdown took ${Date.now() - t0} ms`);
     open.destroy();
+    assert.deepEqual(crashes, [], `pgfleetd died during this file (and was restarted):${crashes.join("\n")}`);
   });
 });

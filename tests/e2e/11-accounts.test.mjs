@@ -15,8 +15,6 @@ import { after, before, describe, it } from "node:test";
 
 import { expectCode } from "./lib/daemon.mjs";
 import {
-  ADMIN,
-  ADMIN_PW,
   createInstance,
   disposeFleet,
   expectAuthFailure,
@@ -26,6 +24,10 @@ import {
   withPg,
 } from "./lib/instances.mjs";
 
+// Mixed case (must be quoted in SQL, or PostgreSQL folds it) and a password
+// with a quote and SQL in it that passes the rules: both given at creation.
+const ADMIN = "E2e_Admin";
+const ADMIN_PW = "Cr3ate';--pw";
 const U2 = "u2";
 const U2_PW = "U2_initial_pw";
 const WEIRD = `we'ird "x" \\ name`; // a role name only SQL can make
@@ -42,7 +44,7 @@ const admin = (database) => as(ADMIN, adminPw, database);
 before(async () => {
   d = await startFleet();
   c = d.client();
-  inst = await createInstance(c, { Name: "e2e-accounts" });
+  inst = await createInstance(c, { Name: "e2e-accounts", AdminName: ADMIN, AdminPassword: ADMIN_PW });
   await withPg(admin(), async (cl) => {
     await cl.query(`CREATE ROLE ${U2} LOGIN PASSWORD '${U2_PW}'`);
     await cl.query(`CREATE ROLE "${WEIRD.replace(/"/g, '""')}" LOGIN PASSWORD 'Weird_pw_1'`);

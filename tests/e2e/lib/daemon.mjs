@@ -49,13 +49,27 @@ export async function crashNoteSoon(ms = 500) {
 }
 
 /** " (pgfleetd has exited ...: <first sanitizer/last log lines>)" when the
- *  daemon under test died, so that follow-on failures point at the cause. */
-export function crashNote() {
-  if (!current || !current.exit) return "";
-  const lines = current.stderr.split("\n");
+ *  daemon `d` (default: the one started last) died, so that follow-on
+ *  failures point at the cause; "" while it runs. */
+export function crashNote(d = current) {
+  if (!d || !d.exit) return "";
+  const lines = d.stderr.split("\n");
   const first = lines.findIndex((l) => SANITIZER_RE.test(l));
-  const shown = first >= 0 ? lines.slice(first, first + 12) : lines.slice(-12);
-  return `\n-- pgfleetd has exited ${JSON.stringify(current.exit)}:\n${shown.join("\n")}`;
+  const shown = first >= 0 ? lines.slice(first, first + 14) : lines.slice(-14);
+  return `\n-- pgfleetd has exited ${JSON.stringify(d.exit)}:\n${shown.join("\n")}`;
+}
+
+/**
+ * For a beforeEach hook: when `d` has died (a crash in an earlier test),
+ * record why in `crashes`, remove its data dir and return a fresh daemon
+ * from `restart()`; otherwise return `d`. One crash then fails the test
+ * that caused it and the file's shutdown test, not every later test.
+ */
+export async function replaceIfDead(d, crashes, restart) {
+  if (!d || !d.exit) return d;
+  crashes.push(crashNote(d));
+  d.cleanup();
+  return restart();
 }
 
 /** The daemon binary the suite runs (see the file comment). */

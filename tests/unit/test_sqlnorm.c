@@ -1,0 +1,182 @@
+/*
+ * test_sqlnorm.c - the slow-query normaliser (lib/sqlnorm.c): every literal
+ * form becomes a placeholder, lists collapse, comments and spacing vanish,
+ * PASSWORD values are hidden, and the fingerprint groups exactly what the
+ * text says is the same query, whatever the output buffer's size.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/sqlnorm.h"
+
+static struct sqlnorm norm(const char *in, char *out, size_t cap)
+{
+	struct sqlnorm r;
+
+	sqlnorm_run(in, strlen(in), out, cap, &r);
+	return r;
+}
+
+static void expect_norm(const char *in, const char *want)
+{
+	char out[4096];
+	struct sqlnorm r = norm(in, out, sizeof(out));
+
+	if (strcmp(out, want) != 0)
+		fail_msg("normalise(%s)\n  got  [%s]\n  want [%s]", in, out, want);
+	assert_int_equal(r.len, strlen(want));
+}
+
+static uint64_t fp(const char *in)
+{
+	char out[4096];
+
+	return norm(in, out, sizeof(out)).fingerprint;
+}
+
+static void test_literals(void **state)
+{
+	expect_norm("select * from orders where id = 1", "select * from orders where id = $1");
+	expect_norm("SELECT pg_sleep(0.25)", "select pg_sleep($1)");
+	expect_norm("select 1.5e3, .5, 0x1F, 1_000, 3e-2", "select $1, ...");
+	expect_norm("select 1.5e3 + .5", "select $1 + $2");
+	expect_norm("where name = 'it''s' and x = E'a\\'b'", "where name = $1 and x = $2");
+	expect_norm("select $$a 'b' c$$, $fn$ x $ y $fn$ from t", "select $1, ... from t");
+	expect_norm("select B'0101' | X'1F', N'text', U&'d\\0061t'", "select $1 | $2, ...");
+	expect_norm("select '1'::int, interval '3 days'", "select $1::int, interval $2");
+	expect_norm("select 'unterminated", "select $1");
+}
+
+static void test_identifiers_and_case(void **state)
+{
+	expect_norm("SELECT T1.Col2 FROM \"MixedCase\" t1", "select t1.col2 from \"MixedCase\" t1");
+	expect_norm("select a$b, \"we\"\"ird\" from x", "select a$b, \"we\"\"ird\" from x");
+	expect_norm("select é from tèst", "select é from tèst");
+}
+
+static void test_spacing_and_comments(void **state)
+{
+	expect_norm("  SELECT\n\ta  -- the column\n  FROM /* outer /* nested */ */ t ;  ", "select a from t ;");
+	expect_norm("select a,b from t", "select a,b from t");
+	assert_true(fp("select a from t") == fp("SELECT   a\n FROM t -- x"));
+	assert_true(fp("select a from t") != fp("select b from t"));
+	assert_true(fp("select ab from t") != fp("select a b from t"));
+}
+
+static void test_signs(void **state)
+{
+	expect_norm("select * from t where x = -1", "select * from t where x = $1");
+	expect_norm("select -1, x - 1, x-1, (-2)", "select $1, x - $2, x-$3, ($4)");
+	expect_norm("select a from t limit -5", "select a from t limit $1");
+	assert_true(fp("where x = -1") == fp("where x = 7"));
+}
+
+static void test_lists(void **state)
+{
+	expect_norm("select * from t where id in (1, 2, 3)", "select * from t where id in ($1, ...)");
+	expect_norm("select * from t where id in (4,5)", "select * from t where id in ($1, ...)");
+	assert_true(fp("where id in (1)") != fp("where id in (1, 2)"));
+	assert_true(fp("where id in (1, 2)") == fp("where id in (9,8,7,6,5,4)"));
+	expect_norm("insert into t values (1, 'a'), (2, 'b')", "insert into t values ($1, ...), ($2, ...)");
+	expect_norm("select f(1, 2, x)", "select f($1, ..., x)");
+	expect_norm("select f(1, 2, 3,)", "select f($1, ...,)");
+}
+
+static void test_parameters(void **state)
+{
+	expect_norm("select pg_sleep($1), 5", "select pg_sleep($1), $2");
+	expect_norm("update jobs set a = $2, b = 7 where id = $1", "update jobs set a = $2, b = $3 where id = $1");
+	expect_norm("select $1, $2", "select $1, ...");
+}
+
+static void test_password(void **state)
+{
+	char out[256];
+	struct sqlnorm r = norm("ALTER ROLE bob PASSWORD 'hunter2'", out, sizeof(out));
+
+	assert_string_equal(out, "alter role bob password $1");
+	assert_true(r.sensitive);
+	expect_norm("alter role bob with password hunter2 valid until 'x'",
+		    "alter role bob with password $1 valid until $2");
+	expect_norm("alter role bob password null", "alter role bob password null");
+	expect_norm("create user x password \"q\"", "create user x password $1");
+	r = norm("select 1", out, sizeof(out));
+	assert_false(r.sensitive);
+}
+
+static void test_truncation(void **state)
+{
+	char big[8192], out_small[16], out_big[16384];
+	struct sqlnorm a, b;
+	size_t n = 0;
+
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "select ");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "col%d + %d, ", i, i);
+	snprintf(big + n, sizeof(big) - n, "x from t");
+	sqlnorm_run(big, strlen(big), out_small, sizeof(out_small), &a);
+	sqlnorm_run(big, strlen(big), out_big, sizeof(out_big), &b);
+	assert_int_equal(a.len, b.len);
+	assert_true(a.fingerprint == b.fingerprint);
+	assert_int_equal(strlen(out_small), sizeof(out_small) - 1);
+	assert_memory_equal(out_small, out_big, sizeof(out_small) - 1);
+	for (size_t cap = 1; cap < 64; cap++) {
+		char o[64];
+		struct sqlnorm c;
+		sqlnorm_run(big, strlen(big), o, cap, &c);
+		assert_true(c.fingerprint == b.fingerprint);
+	}
+}
+
+static void test_edges(void **state)
+{
+	char out[8];
+	struct sqlnorm r;
+
+	sqlnorm_run("", 0, out, sizeof(out), &r);
+	assert_string_equal(out, "");
+	assert_int_equal(r.len, 0);
+	/* bytes after a NUL are still input (length-delimited) */
+	sqlnorm_run("a\0b", 3, out, sizeof(out), &r);
+	assert_int_equal(r.len, 3);
+	/* odd input never reads past the end */
+	const char *odd[] = { "$", "$a", "$a$", "'", "E'", "E'\\", "/*", "--", "-", ".", "0x", "1e", "1e+", "U&'", "\"", "$1$" };
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		char *copy = malloc(strlen(odd[i]));
+		memcpy(copy, odd[i], strlen(odd[i]));
+		sqlnorm_run(copy, strlen(odd[i]), out, sizeof(out), &r);
+		free(copy);
+	}
+}
+
+static void test_hash(void **state)
+{
+	assert_true(sqlnorm_hash("abc", 3, 0) == sqlnorm_hash("abc", 3, 0));
+	assert_true(sqlnorm_hash("abc", 3, 0) != sqlnorm_hash("abd", 3, 0));
+	assert_true(sqlnorm_hash("abc", 3, 0) != sqlnorm_hash("abc", 3, 1));
+	assert_true(sqlnorm_hash("", 0, 0) != sqlnorm_hash("", 0, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_literals),
+		cmocka_unit_test(test_identifiers_and_case),
+		cmocka_unit_test(test_spacing_and_comments),
+		cmocka_unit_test(test_signs),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_parameters),
+		cmocka_unit_test(test_password),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_hash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
