@@ -456,6 +456,7 @@ static enum MHD_Result gw_answer(struct gateway *gw, struct MHD_Connection *con,
 		return rc;
 	}
 	if (gw_call_run(c) == 0) {
+		err_clear(&c->e);   /* a handler may have recovered from an error it set */
 		body = c->out;
 		c->out = NULL;
 		json_object_set_new(body, "RequestId", json_string(c->request_id));

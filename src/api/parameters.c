@@ -38,6 +38,7 @@
 #define PARAMS_LIST_MAX 100      /* entries of one ParamList */
 
 static const char *const params_ok_status[] = { "running", "readonly", NULL };
+static const char *const params_up_status[] = { "running", "readonly", "restarting", NULL }; /* server up */
 
 /* ---- reading an instance's settings ----------------------------------------- */
 
@@ -63,6 +64,11 @@ static int params_instance_open(struct api_ctx *ctx, struct params_instance *pi,
 	memset(pi, 0, sizeof(*pi));
 	if (instance_get(ctx, api_param_str(ctx, "DBInstanceId"), &pi->r, e) != 0)
 		return -1;
+	if (instance_status_allows(&pi->r, params_up_status, e) != 0) {
+		err_set(e, unreachable, "The database server of instance %s is not running (status %s).", pi->r.id,
+			pi->r.status);
+		goto fail;
+	}
 	if (params_catalog_of(params_fleet(ctx), pi->r.doc, &pi->cat, e) != 0) {
 		log_error(pi->r.id, "parameter catalog: %s", err_message(e, ERR_LANG_EN));
 		err_set(e, unreachable, "The parameters of instance %s cannot be read right now; retry later.", pi->r.id);

@@ -7,7 +7,8 @@
  * it but without an instance's spec, and kept in canonical form.
  *
  * Document: {"TemplateName", "TemplateDescription", "DBMajorVersion",
- * "DBEngine", "Params": {name: value}}; names are the catalog's spelling.
+ * "DBEngine", "Params": {name: value}, "CreatedUs"}; names are the
+ * catalog's spelling; CreatedUs orders templates made within one second.
  *
  * Errors: a bad name, description, filter or parameter value is
  * InvalidParameterValue.InvalidParameterValueError (out of range:
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/instances.h"
 #include "api/parameters.h"
@@ -61,6 +63,14 @@ static int tpl_uuid(char out[37], struct err *e)
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
 		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
+}
+
+static json_int_t tpl_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* The caller's template `id`. */
@@ -131,8 +141,8 @@ int params_templates_create(struct api_ctx *ctx, json_t *out, struct err *e)
 	r.tenant_id = ctx->tenant->id;
 	if (tpl_uuid(r.id, e) != 0)
 		return -1;
-	r.doc = json_pack("{s:s, s:s, s:s, s:s, s:{}}", "TemplateName", name, "TemplateDescription", desc,
-			  "DBMajorVersion", ver->major, "DBEngine", "postgresql", "Params");
+	r.doc = json_pack("{s:s, s:s, s:s, s:s, s:{}, s:I}", "TemplateName", name, "TemplateDescription", desc,
+			  "DBMajorVersion", ver->major, "DBEngine", "postgresql", "Params", "CreatedUs", tpl_now_us());
 	rc = r.doc != NULL ? tpl_insert(ctx, &r, e) : err_set(e, ERR_INTERNAL_ERROR, "out of memory");
 	if (rc == 0)
 		json_object_set_new(out, "TemplateId", json_string(r.id));
@@ -294,12 +304,20 @@ struct tpl_order {
 	bool desc;
 };
 
-/* A listed template and its place in creation order (the store lists
- * oldest first; creation times have one-second resolution). */
+/* A listed template and its creation time in microseconds (the store's
+ * `created` has one-second resolution; the document keeps CreatedUs). */
 struct tpl_item {
 	const struct store_res *r;
-	size_t seq;
+	json_int_t seq;
 };
+
+static json_int_t tpl_created_us(const struct store_res *r)
+{
+	json_int_t us = json_integer_value(json_object_get(r->doc, "CreatedUs"));
+
+	return us > 0 ? us : (json_int_t)r->created * 1000000;
+}
+
 
 /* "9.6" < "15": major versions compare as numbers. */
 static int tpl_version_cmp(const char *a, const char *b)
@@ -321,6 +339,8 @@ static int tpl_cmp(const void *a, const void *b, void *arg)
 		c = strcmp(tpl_field(x->r, o->key), tpl_field(y->r, o->key));
 	if (c == 0)
 		c = x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (c == 0)
+		c = strcmp(x->r->id, y->r->id);
 	return o->desc ? -c : c;
 }
 
@@ -352,7 +372,7 @@ int params_templates_describe(struct api_ctx *ctx, json_t *out, struct err *e)
 	keep = calloc(n + 1, sizeof(*keep));
 	for (size_t i = 0; keep != NULL && i < n; i++)
 		if (tpl_matches(&list[i], filters))
-			keep[k++] = (struct tpl_item){ &list[i], i };
+			keep[k++] = (struct tpl_item){ &list[i], tpl_created_us(&list[i]) };
 	qsort_r(keep, k, sizeof(*keep), tpl_cmp, &o);
 	set = json_array();
 	for (size_t i = (size_t)offset; i < k && json_array_size(set) < (size_t)limit; i++)

@@ -61,6 +61,8 @@ static const struct config_entry config_table[] = {
 	INT(backup_first_delay_s, "60", 0, 86400000,
 	    "seconds after its creation before an instance without a base backup gets its first one"),
 	INT(backup_retry_s, "600", 1, 86400, "seconds before a failed automatic base backup is tried again"),
+	INT(backup_max_rate_kbps, "0", 0, 1048576,
+	    "transfer rate limit of a base backup in kB/s (pg_basebackup --max-rate, at least 32); 0: none"),
 	STR(backup_download_url, "", "scheme://host:port of backup download URLs; \"\": http://LISTEN"),
 	STR(maintenance_window, "03:00:00-04:00:00",
 	    "daily window (HH:MM:SS-HH:MM:SS, local business time) of SwitchTag 2 changes"),

@@ -42,6 +42,7 @@ struct config {
 	int backup_check_s;         /* backup scheduler interval */
 	int backup_first_delay_s;   /* first automatic base backup of a new instance */
 	int backup_retry_s;         /* after a failed automatic base backup */
+	int backup_max_rate_kbps;   /* pg_basebackup --max-rate; 0: none */
 	char backup_download_url[128]; /* "" = http://<listen> */
 	char maintenance_window[32]; /* "HH:MM:SS-HH:MM:SS": SwitchTag 2 changes */
 	int recycle_retention_s;    /* isolated instances are destroyed after this */

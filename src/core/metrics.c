@@ -300,6 +300,21 @@ static void metrics_text_escaped(struct metrics_text *t, const char *s, bool hel
 	}
 }
 
+/* The shortest %g text that reads back as exactly v (0.0025, not
+ * 0.0025000000000000001). */
+static void metrics_shortest(double v, char *out, size_t cap)
+{
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(out, cap, "%.0f", v);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, cap, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
 static void metrics_text_value(struct metrics_text *t, double v)
 {
 	char num[40];
@@ -308,10 +323,8 @@ static void metrics_text_value(struct metrics_text *t, double v)
 		snprintf(num, sizeof(num), "NaN");
 	else if (isinf(v))
 		snprintf(num, sizeof(num), "%sInf", v > 0 ? "+" : "-");
-	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-		snprintf(num, sizeof(num), "%.0f", v);
 	else
-		snprintf(num, sizeof(num), "%.17g", v);
+		metrics_shortest(v, num, sizeof(num));
 	metrics_text_str(t, num);
 }
 
@@ -380,7 +393,7 @@ static void metrics_render_histogram(struct metrics_text *t, const struct metric
 	for (size_t b = 0; b <= f->nbuckets; b++) {
 		cum += atomic_load_explicit(&s->counts[b], memory_order_relaxed);
 		if (b < f->nbuckets)
-			snprintf(le, sizeof(le), "%.17g", f->buckets[b]);
+			metrics_shortest(f->buckets[b], le, sizeof(le));
 		else
 			snprintf(le, sizeof(le), "+Inf");
 		metrics_text_sample(t, metric, names, values, f->nlabels + 1, (double)cum);

@@ -459,10 +459,11 @@ static int pgbackup_base_paths(const char *dir, struct pgbackup_paths *p, struct
 static int pgbackup_spawn(const struct pgbackup_base_req *q, const struct pgbackup_paths *p, pid_t *pid,
 			  struct err *e)
 {
-	char prog[PGBACKUP_PATH_MAX], port[16], pw[1100], label[80];
+	char prog[PGBACKUP_PATH_MAX], port[16], pw[1100], label[80], rate[32];
 	const char *argv[] = { prog, "-h", q->node->listen_addr, "-p", port, "-U", PGNODE_SUPERUSER, "-w", "-D",
 			       p->out, "-F", "t", "-X", "fetch", "-Z", pgbackup_methods[q->compression].server_spec,
-			       "-c", "fast", "--manifest-checksums=CRC32C", "-l", label, NULL };
+			       "-c", "fast", "--manifest-checksums=CRC32C", "-l", label, q->max_rate_kbps ? rate : NULL,
+			       NULL };
 	const char *env[] = { pw, "PGCONNECT_TIMEOUT=10", "PGAPPNAME=pgfleet-backup", "LC_ALL=C", NULL };
 	struct spawn_opts o = { .argv = argv, .env = env, .set_ids = q->node->user->set_ids,
 				.uid = q->node->user->uid, .gid = q->node->user->gid };
@@ -473,6 +474,7 @@ static int pgbackup_spawn(const struct pgbackup_base_req *q, const struct pgback
 		return -1;
 	snprintf(port, sizeof(port), "%d", q->node->port);
 	snprintf(label, sizeof(label), "%s", q->label);
+	snprintf(rate, sizeof(rate), "--max-rate=%dk", q->max_rate_kbps < 32 ? 32 : q->max_rate_kbps);
 	o.log_fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (o.log_fd < 0)
 		return err_set(e, ERR_INTERNAL_ERROR, "open %s: %s", p->log, strerror(errno));

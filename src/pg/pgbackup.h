@@ -134,6 +134,7 @@ struct pgbackup_base_req {
 	enum pgbackup_compression compression;
 	const char *label;             /* backup label, [A-Za-z0-9_.-]{1,63} */
 	int timeout_ms;                /* 0: no limit beyond SPAWN_TIMEOUT_MAX_MS */
+	int max_rate_kbps;             /* pg_basebackup --max-rate (32..1048576); 0: none */
 };
 
 struct pgbackup_base_info {

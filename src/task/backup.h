@@ -129,7 +129,7 @@ const char *backup_weekday_name(int day);
  * (malloc'd; free()). */
 struct backup_base_ref {
 	char id[BACKUP_ID_LEN + 1];
-	int64_t finish;              /* business time, rounded up to the second */
+	int64_t finish;              /* business time of the end, FinishTime + 1 (rounded up) */
 	int64_t offset;
 	uint64_t start_seg, stop_seg;
 	uint32_t tli;

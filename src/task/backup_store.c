@@ -410,7 +410,7 @@ int backup_base_refs(struct store *s, const char *inst, struct backup_base_ref *
 		    strcmp(json_string_value(json_object_get(d, "DBInstanceId")) ?: "", inst) != 0)
 			continue;
 		snprintf(r->id, sizeof(r->id), "%.*s", BACKUP_ID_LEN, list[i].id);
-		r->finish = backup_doc_int(d, "FinishTime");
+		r->finish = backup_doc_int(d, "FinishTime") + 1; /* complete by the end of that second */
 		r->offset = backup_doc_int(d, "Offset");
 		r->start_seg = (uint64_t)backup_doc_int(d, "StartSeg");
 		r->stop_seg = (uint64_t)backup_doc_int(d, "StopSeg");

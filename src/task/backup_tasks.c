@@ -118,7 +118,7 @@ static int64_t backup_retention_s(struct store *s, const char *inst)
 /* End the record: status, finish time, expiry (unless set by the user). */
 static void backup_end(struct store *s, struct store_res *r, const char *status)
 {
-	int64_t now = clock_now() + 1; /* rounded up: the backup is complete by this second */
+	int64_t now = clock_now();
 	const char *inst = json_string_value(json_object_get(r->doc, "DBInstanceId")) ?: "";
 
 	snprintf(r->status, sizeof(r->status), "%s", status);
@@ -217,7 +217,8 @@ static int base_copy(struct task_run *run, struct err *e)
 	struct store_res bk, inst;
 	struct pgnode n;
 	struct pgbackup_base_info info;
-	struct pgbackup_base_req q = { .node = &n, .label = run->task->resource };
+	struct pgbackup_base_req q = { .node = &n, .label = run->task->resource,
+				       .max_rate_kbps = f->cfg->backup_max_rate_kbps };
 	char dir[PGBACKUP_PATH_MAX];
 	int rc = -1;
 

@@ -12,8 +12,8 @@
  *             (one "usage" bill per pass covering the hours since
  *             BilledUntil); isolated, recycling and offline hours are free
  *   windows   an instance in waitSwitch whose window has come starts its change
- *   cpu       a running server outside its CPU cgroup (started again by some
- *             task) is moved back in
+ *   cpu       a running server outside its CPU cgroup (started by some other
+ *             task) is moved in (every BILLING_CPU_EVERY passes)
  *
  * Each change is a conditional read-modify-write (or a task submission) that
  * re-checks its condition on the fresh document, so a stale list is harmless.
@@ -29,6 +29,7 @@
 #include "task/ledger.h"
 
 #define BILLING_PRUNE_EVERY 60     /* passes between removals of empty cgroups */
+#define BILLING_CPU_EVERY   5      /* passes between checks of CPU limits */
 #define BILLING_RENEW_MAX   1200   /* months one automatic renewal may add */
 
 static json_int_t doc_int(const json_t *doc, const char *key)
@@ -250,7 +251,8 @@ void billing_supervise(struct fleet *f, struct store_res *list, size_t n)
 		billing_check_expiry(f, &list[i], now);
 		billing_check_recycle(f, &list[i], now);
 		billing_check_window(f, &list[i], now);
-		billing_check_cpu(f, &list[i]);
+		if (pass % BILLING_CPU_EVERY == 0)
+			billing_check_cpu(f, &list[i]);
 	}
 	if (++pass % BILLING_PRUNE_EVERY == 0)
 		pgcgroup_prune();

@@ -348,9 +348,16 @@ describe("methods, paths and content types", () => {
     }
   });
 
-  it("a path other than / is UnsupportedProtocol", async () => {
+  it("a path other than / is not the API: HTTP 404 (or an UnsupportedProtocol envelope)", async () => {
     const req = d.buildTc3({ action: "DescribeRegions" }).toString("latin1").replace("POST / ", "POST /v2 ");
-    expectEnvelope(await d.send(Buffer.from(req, "latin1")), "UnsupportedProtocol", "POST /v2");
+    const x = await d.send(Buffer.from(req, "latin1"));
+    assert.ok(x.response, "POST /v2: no answer");
+    if (x.response.status === 200) {
+      expectEnvelope(x, "UnsupportedProtocol", "POST /v2");
+    } else {
+      assert.equal(x.response.status, 404, `POST /v2: ${x.response.status} ${x.response.body.toString().slice(0, 200)}`);
+      assert.equal(x.response.Response, undefined, "POST /v2 must not run the API");
+    }
   });
 
   it("application/json with a charset parameter is accepted (signed as sent)", async () => {
@@ -462,7 +469,10 @@ describe("every action of the API", () => {
         await c.request(action, {});
         if (required.length) failures.push(`${action} {}: succeeded without ${required.join(", ")}`);
       } catch (e) {
-        if (required.length) {
+        if (!e.code) {
+          failures.push(`${action} {}: no API answer (${e.message})${await crashNoteSoon()}`);
+          if (d.exit) break; // it killed the daemon: the rest would only repeat that
+        } else if (required.length) {
           if (e.code !== "MissingParameter" || !required.some((n) => e.message.includes(n))) {
             failures.push(`${action} {}: expected MissingParameter naming one of ${required}, got ${e.code}: ${e.message}`);
           }
@@ -485,7 +495,10 @@ describe("every action of the API", () => {
       try {
         await c.request(action, params);
       } catch (e) {
-        if (!e.code || VALIDATION_CODES.has(e.code) || e.code.startsWith("AuthFailure") || e.code === "InvalidAction") {
+        if (!e.code) {
+          failures.push(`${action} ${JSON.stringify(params)}: no API answer (${e.message})${await crashNoteSoon()}`);
+          if (d.exit) break;
+        } else if (VALIDATION_CODES.has(e.code) || e.code.startsWith("AuthFailure") || e.code === "InvalidAction") {
           failures.push(`${action} ${JSON.stringify(params)}: ${e.code}: ${e.message}`);
         } else if (e.code === "UnsupportedOperation") {
           unsupported++;

@@ -209,7 +209,11 @@ before(async () => {
 });
 
 after(async () => {
-  await disposeFleet(d);
+  try {
+    await d.stop(); // exit 0 and no sanitizer report
+  } finally {
+    await disposeFleet(d);
+  }
 });
 
 describe("the parser itself", () => {

@@ -66,6 +66,12 @@ export function crashNote(d = current) {
  * that caused it and the file's shutdown test, not every later test.
  */
 export async function replaceIfDead(d, crashes, restart) {
+  if (d && !d.exit && !(await canConnect(d.port))) {
+    // dying right now (the last request of the previous test killed it)
+    let timer;
+    await Promise.race([d.exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
+  }
   if (!d || !d.exit) return d;
   crashes.push(crashNote(d));
   d.cleanup();
@@ -277,6 +283,7 @@ export class Daemon {
       }
     }
     const stderr = this.stderr;
+    const leftovers = this.killGroup();
     if (check) {
       const lines = stderr.split("\n");
       const first = lines.findIndex((l) => SANITIZER_RE.test(l));
@@ -294,15 +301,76 @@ export class Daemon {
         { code: 0, signal: null },
         `pgfleetd should exit 0 on SIGTERM, got ${JSON.stringify(this.exit)}:\n${this.logTail()}`,
       );
+      assert.deepEqual(
+        leftovers,
+        [],
+        "processes pgfleetd started were still running after its clean exit (killed now)",
+      );
     }
     return { ...this.exit, stderr };
   }
 
-  /** Remove the data directory (after stop). */
+  /**
+   * SIGKILL whatever is left in the daemon's process group (it runs as a
+   * group leader: helpers it spawned without a session of their own, e.g. an
+   * initdb cut short by a crash). Returns "pid cmdline" of each one killed.
+   */
+  killGroup() {
+    const left = processGroupMembers(this.proc.pid);
+    for (const { pid } of left) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    live.delete(this);
+    return left.map(({ pid, cmd }) => `${pid} ${cmd}`);
+  }
+
+  /** Remove the data directory (after stop); never throws. */
   cleanup() {
-    if (!process.env.PGFLEET_E2E_KEEP) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    this.killGroup();
+    if (process.env.PGFLEET_E2E_KEEP) return;
+    try {
+      fs.rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      if (this.configPath) fs.rmSync(this.configPath, { force: true });
+    } catch (e) {
+      console.warn(`could not remove ${this.dataDir}: ${e.message}`);
+    }
   }
 }
+
+/** Live processes (not zombies) whose process group is `pgid`, from /proc. */
+function processGroupMembers(pgid) {
+  const out = [];
+  for (const ent of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${ent}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // state ppid pgrp ...
+      if (Number(f[2]) !== pgid || f[0] === "Z") continue;
+      const cmd = fs.readFileSync(`/proc/${ent}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+      out.push({ pid: Number(ent), cmd });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+// Daemons not stopped yet: if the test process exits early, take their
+// process groups down with it (only groups this harness created).
+const live = new Set();
+process.on("exit", () => {
+  for (const d of live) {
+    try {
+      process.kill(-d.proc.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
 
 /**
  * Start pgfleetd. opts: dataDir (default: a new temp dir), config (object
@@ -322,9 +390,12 @@ export async function startDaemon(opts = {}) {
     args.push("--config", configPath);
   }
   args.push(...(opts.args ?? []));
-  const proc = spawn(binary, args, { env: daemonEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
+  // detached: the daemon leads its own process group, so that helpers it
+  // leaves behind can be found and cleaned up (see killGroup()).
+  const proc = spawn(binary, args, { env: daemonEnv(opts.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
   const d = new Daemon({ binary, dataDir, port, proc, configPath });
   current = d;
+  live.add(d);
   try {
     await d.waitReady();
   } catch (e) {
