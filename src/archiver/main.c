@@ -12,12 +12,15 @@
  * checks and decompresses it. Exit status 0 on success, 1 on any failure
  * (PostgreSQL retries a failed push and counts it in pg_stat_archiver;
  * a failed fetch is the normal end of the archive), 2 on bad usage. The
- * reason of a failure goes to stderr, which lands in the server log.
+ * reason of a failure goes to stderr, which lands in the server log, and a
+ * failed push is noted in DIR/.failed for the service (cleared by the next
+ * success).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "pg/pgbackup.h"
@@ -27,6 +30,27 @@ static int usage(void)
 	fprintf(stderr, "usage: pgfleet-archive push WALPATH WALNAME DIR [MTIME_OFFSET]\n"
 			"       pgfleet-archive fetch WALNAME DESTPATH DIR\n");
 	return 2;
+}
+
+/* DIR/.failed names the segment archiving fails on (the service reports
+ * it, see backup_sched.c); a success removes it. Best effort: when even
+ * this cannot be written, the service sees the backlog of segments. */
+static void archive_note(const char *dir, const char *name, int64_t when, const char *why)
+{
+	char path[PGBACKUP_PATH_MAX + 16];
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, PGBACKUP_FAILED_FILE) >= (int)sizeof(path))
+		return;
+	if (name == NULL) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "w");
+	if (f == NULL)
+		return;
+	fprintf(f, "%s %lld %s\n", name, (long long)when, why);
+	fclose(f);
 }
 
 static int archive_push(int argc, char **argv)
@@ -42,8 +66,10 @@ static int archive_push(int argc, char **argv)
 	}
 	if (pgbackup_wal_push(argv[2], argv[3], argv[4], (int64_t)time(NULL) + offset, &e) != 0) {
 		fprintf(stderr, "pgfleet-archive: archiving %s failed: %s\n", argv[3], err_message(&e, ERR_LANG_EN));
+		archive_note(argv[4], argv[3], (int64_t)time(NULL) + offset, err_message(&e, ERR_LANG_EN));
 		return 1;
 	}
+	archive_note(argv[4], NULL, 0, NULL);
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 #define PGBACKUP_WAL_FILE_MAX   (1ll << 30) /* largest WAL file accepted by push (1 GB segments) */
 #define PGBACKUP_WAL_LIST_MAX   1000000     /* archive entries listed at most */
 #define PGBACKUP_CONF_FILE      "pgfleet-backup.conf"
+#define PGBACKUP_FAILED_FILE    ".failed"   /* in an archive: "<name> <time> <reason>" of a failing push */
 #define PGBACKUP_MANIFEST_MAX   (512ll * 1024 * 1024)
 #define PGBACKUP_PATH_MAX       1024
 

@@ -513,11 +513,12 @@ const struct pgparams_def *pgparams_find(const struct pgparams_catalog *c, const
 
 /* ---- the registry -------------------------------------------------------- */
 
-static struct pgparams_catalog *pgparams_reg_find(const char *bin_dir, const char *version)
+/* The built catalog of `proto` (same binaries, version and cache dir). */
+static struct pgparams_catalog *pgparams_reg_find(const struct pgparams_catalog *proto)
 {
 	for (size_t i = 0; i < pgparams_reg.n; i++)
-		if (strcmp(pgparams_reg.cats[i]->bin_dir, bin_dir) == 0 &&
-		    strcmp(pgparams_reg.cats[i]->version, version) == 0)
+		if (strcmp(pgparams_reg.cats[i]->node_dir, proto->node_dir) == 0 &&
+		    strcmp(pgparams_reg.cats[i]->bin_dir, proto->bin_dir) == 0)
 			return pgparams_reg.cats[i];
 	return NULL;
 }
@@ -585,7 +586,7 @@ int pgparams_catalog_get(const struct pgparams_env *env, const char *bin_dir, co
 	if (pgparams_proto(env, bin_dir, version, &proto, e) < 0)
 		return -1;
 	pthread_mutex_lock(&pgparams_reg.mu);
-	c = pgparams_reg_find(bin_dir, version);
+	c = pgparams_reg_find(&proto);
 	if (c == NULL) {
 		if (pgparams_reg.n == PGPARAMS_CATALOGS_MAX)
 			rc = err_set(e, ERR_INTERNAL_ERROR, "too many PostgreSQL versions");

@@ -340,8 +340,10 @@ static int step_start(struct task_run *run, struct err *e)
 	struct pgnode n;
 	int rc;
 
-	if (!params_restart(run))
+	if (!params_restart(run)) {
+		json_object_del(run->task->params, "AutoConf"); /* done: not kept in the task row */
 		return 0;
+	}
 	if (load_node(run, &r, &n, e) != 0)
 		return params_fail(run, "the instance could not be read");
 	rc = pgnode_start(&n, PGNODE_START_TIMEOUT_MS, e);
@@ -351,6 +353,7 @@ static int step_start(struct task_run *run, struct err *e)
 		rc = params_wait(run, r.doc, true, e);
 	store_res_free(&r);
 	if (rc == 0) {
+		json_object_del(run->task->params, "AutoConf");
 		run->mutate = mut_started;
 		run->mutate_arg = run;
 	}
