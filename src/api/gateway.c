@@ -40,7 +40,13 @@
 
 #define GW_API_VERSION "2017-03-12"
 #define GW_MAX_HEADERS 64
-#define GW_CONN_MEMORY (256u * 1024u)   /* per-connection header/URI pool */
+#define GW_CONN_MEMORY (64u * 1024u)    /* per-connection header/URI pool: a 32 KB GET
+                                           plus headers; libmicrohttpd clears it per
+                                           request, so bigger costs throughput */
+#define GW_DRAIN_FACTOR 4               /* an oversize body up to 4x the cap is read
+                                           and dropped so that the client, still
+                                           writing, sees the error; beyond, answer
+                                           at once and close */
 #define GW_LOG_QUEUE_MAX 65536          /* audit rows held between flushes */
 
 static const struct route *const gw_route_tables[] = { metrics_routes, backup_routes };
@@ -490,11 +496,14 @@ static enum MHD_Result gw_access_cb(void *cls, struct MHD_Connection *con, const
 		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		r->started = 1;
 		r->cap = gw_body_cap(con, method);
-		if (cl != NULL && strtoull(cl, NULL, 10) > r->cap) {
+		unsigned long long len = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+		if (len > (unsigned long long)r->cap * GW_DRAIN_FACTOR) {
 			r->too_big = 1;
 			r->started = 2; /* answered: the oversize body is never read */
 			return gw_answer(gw, con, r, method);
 		}
+		if (len > r->cap)
+			r->too_big = 1; /* drained by gw_body_append, answered at the end */
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
