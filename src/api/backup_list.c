@@ -297,7 +297,8 @@ int backup_describe_log(struct api_ctx *ctx, json_t *out, struct err *e)
 	for (size_t i = 0; i < ni && rc == 0; i++)
 		rc = log_collect(ctx, &insts[i], lo, hi, &rows, e);
 	if (rc == 0) {
-		qsort_r(rows.v, rows.n, sizeof(*rows.v), log_row_cmp, &o);
+		if (rows.n > 0)
+			qsort_r(rows.v, rows.n, sizeof(*rows.v), log_row_cmp, &o);
 		set = json_array();
 		for (size_t i = (size_t)offset; i < rows.n && i < (size_t)(offset + limit); i++)
 			json_array_append_new(set, log_view(&rows.v[i]));

@@ -139,13 +139,17 @@ int logs_query_open(const struct api_ctx *ctx, struct logs_query *q, long long l
 void logs_query_free(struct logs_query *q)
 {
 	store_res_free(&q->inst);
+	free(q->files);
+	q->files = NULL;
 }
 
-static int logs_scan_file(const char *path, int (*fn)(const struct pglog_rec *r, void *arg), void *arg,
+static int logs_scan_file(const char *path, size_t file,
+			  int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg), void *arg,
 			  struct err *e)
 {
 	struct pglog_reader rd;
 	struct pglog_rec *rec = calloc(1, sizeof(*rec));
+	struct logs_at at = { .file = file };
 	int rc;
 
 	if (rec == NULL)
@@ -157,7 +161,8 @@ static int logs_scan_file(const char *path, int (*fn)(const struct pglog_rec *r,
 	while ((rc = pglog_reader_next(&rd, rec, e)) == 1) {
 		if (pglog_field_eq(&rec->f[PGLOG_USER], PGNODE_SUPERUSER))
 			continue;
-		if (fn(rec, arg) != 0) {
+		at.offset = rd.rec_offset;
+		if (fn(rec, &at, arg) != 0) {
 			rc = 1;
 			break;
 		}
@@ -167,26 +172,48 @@ static int logs_scan_file(const char *path, int (*fn)(const struct pglog_rec *r,
 	return rc;
 }
 
-int logs_scan(const struct logs_query *q, int (*fn)(const struct pglog_rec *r, void *arg), void *arg,
-	      struct err *e)
+int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg),
+	      void *arg, struct err *e)
 {
-	struct pglog_file *files;
-	size_t n;
 	char path[PATH_MAX + 80];
 	int rc = 0;
 
 	if (q->dir[0] == '\0')
 		return 0;
-	if (pglog_files(q->dir, ".csv", &files, &n, e) != 0)
+	free(q->files);
+	if (pglog_files(q->dir, ".csv", &q->files, &q->nfiles, e) != 0)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (files[i].mtime * 1000 + LOGS_MTIME_SLACK_MS < q->from_ms)
+	for (size_t i = 0; i < q->nfiles && rc == 0; i++) {
+		if (q->files[i].mtime * 1000 + LOGS_MTIME_SLACK_MS < q->from_ms)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", q->dir, files[i].name);
-		rc = logs_scan_file(path, fn, arg, e);
+		snprintf(path, sizeof(path), "%s/%s", q->dir, q->files[i].name);
+		rc = logs_scan_file(path, i, fn, arg, e);
 	}
-	free(files);
 	return rc < 0 ? -1 : 0;
+}
+
+int logs_record_at(const struct logs_query *q, const struct logs_at *at, struct logs_record *x, struct err *e)
+{
+	char path[PATH_MAX + 80];
+	int rc;
+
+	if (at->file >= q->nfiles)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", q->dir, q->files[at->file].name);
+	memset(&x->rec, 0, sizeof(x->rec));
+	if (pglog_reader_open(&x->rd, path, at->offset, e) != 0) {
+		err_clear(e);
+		return 0;   /* removed by retention since the scan */
+	}
+	rc = pglog_reader_next(&x->rd, &x->rec, e);
+	if (rc != 1)
+		pglog_reader_close(&x->rd);
+	return rc;
+}
+
+void logs_record_close(struct logs_record *x)
+{
+	pglog_reader_close(&x->rd);
 }
 
 char *logs_field_dup(const struct pglog_field *f)
@@ -280,7 +307,7 @@ struct errlogs_state {
 	size_t nkeys;
 	struct errlogs_filter filters[ERRLOGS_FILTERS_MAX];
 	size_t nfilters;
-	struct errlogs_entry *ring;  /* the newest LOGS_WINDOW_MAX matches */
+	struct logs_at *ring;        /* where the newest LOGS_WINDOW_MAX matches are */
 	size_t head, count;
 	uint64_t matched;
 	bool oom;
@@ -470,11 +497,12 @@ static bool errlogs_entry_fill(struct errlogs_entry *x, const struct pglog_rec *
 	       x->app;
 }
 
-static int errlogs_record(const struct pglog_rec *r, void *arg)
+static int errlogs_record(const struct pglog_rec *r, const struct logs_at *at, void *arg)
 {
 	struct errlogs_state *st = arg;
 	const struct logs_query *q = st->q;
 	struct errlogs_entry x = { 0 };
+	bool match;
 
 	if (r->time_ms > q->to_ms + LOGS_MTIME_SLACK_MS)
 		return 1;   /* records are in time order: nothing later can match */
@@ -486,20 +514,17 @@ static int errlogs_record(const struct pglog_rec *r, void *arg)
 		errlogs_entry_free(&x);
 		return 1;
 	}
-	if (!errlogs_matches(st, &x)) {
-		errlogs_entry_free(&x);
+	match = errlogs_matches(st, &x);
+	errlogs_entry_free(&x);
+	if (!match)
 		return 0;
-	}
 	st->matched++;
-	struct errlogs_entry *slot = &st->ring[(st->head + st->count) % LOGS_WINDOW_MAX];
 	if (st->count == LOGS_WINDOW_MAX) {
-		slot = &st->ring[st->head];
-		errlogs_entry_free(slot);
+		st->ring[st->head] = *at;   /* the oldest kept match gives way */
 		st->head = (st->head + 1) % LOGS_WINDOW_MAX;
 	} else {
-		st->count++;
+		st->ring[(st->head + st->count++) % LOGS_WINDOW_MAX] = *at;
 	}
-	*slot = x;
 	return 0;
 }
 
@@ -514,14 +539,29 @@ static json_t *errlogs_view(const struct errlogs_entry *x)
 			 "VirtualTransactionId", x->vxid, "SqlStateCode", x->sqlstate, "ApplicationName", x->app);
 }
 
-static int errlogs_output(struct errlogs_state *st, const struct logs_query *q, json_t *out)
+/* The page: its records read again, shown as they matched. */
+static int errlogs_output(struct errlogs_state *st, const struct logs_query *q, json_t *out, struct err *e)
 {
 	json_t *details = json_array();
 
 	if (details == NULL)
-		return -1;
-	for (long long i = q->offset; i < q->offset + q->limit && (size_t)i < st->count; i++)
-		json_array_append_new(details, errlogs_view(&st->ring[(st->head + (size_t)i) % LOGS_WINDOW_MAX]));
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+	for (long long i = q->offset; i < q->offset + q->limit && (size_t)i < st->count; i++) {
+		struct logs_record *x = malloc(sizeof(*x));
+		struct errlogs_entry en = { 0 };
+		int rc = x ? logs_record_at(q, &st->ring[(st->head + (size_t)i) % LOGS_WINDOW_MAX], x, e) : -1;
+		if (rc < 0) {
+			free(x);
+			json_decref(details);
+			return x ? -1 : err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+		}
+		if (rc == 1 && errlogs_entry_fill(&en, &x->rec))
+			json_array_append_new(details, errlogs_view(&en));
+		if (rc == 1)
+			logs_record_close(x);
+		errlogs_entry_free(&en);
+		free(x);
+	}
 	json_object_set_new(out, "TotalCount", json_integer((json_int_t)st->count));
 	json_object_set_new(out, "Details", details);
 	return 0;
@@ -547,10 +587,8 @@ int logs_errlogs_describe(struct api_ctx *ctx, json_t *out, struct err *e)
 		if (st->oom)
 			err_set(e, ERR_INTERNAL_ERROR, "out of memory reading the error log");
 		else
-			rc = errlogs_output(st, &q, out);
+			rc = errlogs_output(st, &q, out, e);
 	}
-	for (size_t i = 0; i < LOGS_WINDOW_MAX; i++)
-		errlogs_entry_free(&st->ring[i]);
 	free(st->ring);
 	free(st);
 	logs_query_free(&q);

@@ -37,6 +37,22 @@ struct logs_query {
 	int64_t from_ms, to_ms;      /* the range, inclusive */
 	const char *db;              /* DatabaseName filter or NULL */
 	long long limit, offset;
+	struct pglog_file *files;    /* the csvlog files, listed by logs_scan */
+	size_t nfiles;
+};
+
+/* Where a record is: which file of q->files, at which offset. Pages are
+ * built by reading their few records again from there, so that a scan
+ * keeps positions, not text, for everything it has not shown yet. */
+struct logs_at {
+	size_t file;
+	off_t offset;
+};
+
+/* A record read back by logs_record_at (free with logs_record_close). */
+struct logs_record {
+	struct pglog_reader rd;
+	struct pglog_rec rec;
 };
 
 /* The caller's instance and the request's common parameters. Fills q
@@ -52,11 +68,18 @@ enum err_code logs_exceed_code(const struct api_ctx *ctx);
 int logs_check_window(const struct api_ctx *ctx, long long offset, long long limit, struct err *e);
 
 /* Call fn for every record of the node's csvlog files that may hold times
- * at or after q->from_ms (older files are skipped by their mtime). fn
- * returns 0 to go on, 1 to stop. Records of the service's own sessions are
- * not passed. -1 after err_set() when a file cannot be read. */
-int logs_scan(const struct logs_query *q, int (*fn)(const struct pglog_rec *r, void *arg), void *arg,
-	      struct err *e);
+ * at or after q->from_ms (older files are skipped by their mtime), with
+ * the record's position. fn returns 0 to go on, 1 to stop. Records of the
+ * service's own sessions are not passed. -1 after err_set() when a file
+ * cannot be read. */
+int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg),
+	      void *arg, struct err *e);
+
+/* Read the record at `at` again: 1 with x->rec filled, 0 when it is gone
+ * (the file was removed meanwhile), -1 after err_set(). Close x after a
+ * return of 1. */
+int logs_record_at(const struct logs_query *q, const struct logs_at *at, struct logs_record *x, struct err *e);
+void logs_record_close(struct logs_record *x);
 
 /* A short field as a clean, malloc'd C string ("" for an empty field). */
 char *logs_field_dup(const struct pglog_field *f);

@@ -7,10 +7,11 @@
  * - duration; SessionStartTime, FirstTime and LastTime are start times, as
  * the API describes them). Durations are milliseconds.
  *
- * The list keeps only the page it may need: a binary heap of the best
- * Offset+Limit statements under the requested order (ties broken by log
- * order), so memory does not grow with the range; TotalCount and the
- * DurationAnalysis segments count every statement. Analysis groups per
+ * The list keeps only the positions of the page it may need: a binary heap
+ * of the best Offset+Limit statements under the requested order (ties
+ * broken by log order), 32 bytes each, so memory does not grow with the
+ * range; the page's records are then read again to show them. TotalCount
+ * and the DurationAnalysis segments count every statement. Analysis groups per
  * (user, database, normalised query); CallPercent and CostPercent are
  * percentages (0-100) of all slow statements in the range, as the API's
  * example shows them.
@@ -46,13 +47,12 @@ static bool slow_wanted(struct slow_filter *f, const struct pglog_rec *r, struct
 
 /* ---- DescribeSlowQueryList ---- */
 
+/* A statement among the best Offset+Limit so far: its sort key and where
+ * it is (the page's records are read again to show them). */
 struct slow_item {
 	double key;              /* start time or duration */
 	uint64_t seq;            /* log order, for stable ties */
-	double duration_ms;
-	int64_t start_ms;
-	long long pid;
-	char *query, *db, *user, *client, *session, *vxid, *sqlstate, *app;
+	struct logs_at at;
 };
 
 struct slow_list {
@@ -62,20 +62,7 @@ struct slow_list {
 	size_t n, k;
 	uint64_t total, seq;
 	uint64_t buckets[SLOWQ_NBUCKETS];
-	bool oom;
 };
-
-static void slow_item_free(struct slow_item *x)
-{
-	free(x->query);
-	free(x->db);
-	free(x->user);
-	free(x->client);
-	free(x->session);
-	free(x->vxid);
-	free(x->sqlstate);
-	free(x->app);
-}
 
 /* Does a come before b in the requested order? */
 static bool slow_before(const struct slow_list *l, const struct slow_item *a, const struct slow_item *b)
@@ -83,6 +70,14 @@ static bool slow_before(const struct slow_list *l, const struct slow_item *a, co
 	if (a->key != b->key)
 		return l->desc ? a->key > b->key : a->key < b->key;
 	return l->desc ? a->seq > b->seq : a->seq < b->seq;
+}
+
+static void slow_heap_swap(struct slow_list *l, size_t i, size_t j)
+{
+	struct slow_item t = l->heap[i];
+
+	l->heap[i] = l->heap[j];
+	l->heap[j] = t;
 }
 
 static void slow_heap_down(struct slow_list *l, size_t i)
@@ -96,73 +91,31 @@ static void slow_heap_down(struct slow_list *l, size_t i)
 			w = c2;
 		if (w == i)
 			return;
-		struct slow_item t = l->heap[i];
-		l->heap[i] = l->heap[w];
-		l->heap[w] = t;
+		slow_heap_swap(l, i, w);
 		i = w;
 	}
 }
 
 static void slow_heap_up(struct slow_list *l, size_t i)
 {
-	while (i > 0 && slow_before(l, &l->heap[(i - 1) / 2], &l->heap[i])) {
-		struct slow_item t = l->heap[i];
-		l->heap[i] = l->heap[(i - 1) / 2];
-		l->heap[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
+	for (; i > 0 && slow_before(l, &l->heap[(i - 1) / 2], &l->heap[i]); i = (i - 1) / 2)
+		slow_heap_swap(l, i, (i - 1) / 2);
 }
 
-/* The statement text, redacted and cleaned. */
-static char *slow_query_text(const struct slowq_stmt *s)
-{
-	size_t n;
-	char *red = redact_sql(s->text, s->text_len, &n);
-	char *clean = red ? malloc(LOGS_TEXT_MAX) : NULL;
-
-	if (clean != NULL)
-		textclip_utf8(red, n, clean, LOGS_TEXT_MAX, NULL);
-	free(red);
-	return clean;
-}
-
-static bool slow_item_fill(struct slow_item *x, const struct pglog_rec *r, const struct slowq_stmt *s)
-{
-	x->duration_ms = s->duration_ms;
-	x->start_ms = s->start_ms;
-	x->pid = logs_field_int(&r->f[PGLOG_PID]);
-	x->query = slow_query_text(s);
-	x->db = logs_field_dup(&r->f[PGLOG_DB]);
-	x->user = logs_field_dup(&r->f[PGLOG_USER]);
-	x->client = logs_field_dup(&r->f[PGLOG_CONN_FROM]);
-	x->session = logs_field_dup(&r->f[PGLOG_SESSION_ID]);
-	x->vxid = logs_field_dup(&r->f[PGLOG_VXID]);
-	x->sqlstate = logs_field_dup(&r->f[PGLOG_SQLSTATE]);
-	x->app = logs_field_dup(&r->f[PGLOG_APP_NAME]);
-	return x->query && x->db && x->user && x->client && x->session && x->vxid && x->sqlstate && x->app;
-}
-
-static int slow_list_record(const struct pglog_rec *r, void *arg)
+static int slow_list_record(const struct pglog_rec *r, const struct logs_at *at, void *arg)
 {
 	struct slow_list *l = arg;
 	struct slowq_stmt s;
-	struct slow_item x = { 0 };
+	struct slow_item x;
 
 	if (!slow_wanted(&l->f, r, &s))
 		return 0;
 	l->total++;
 	l->buckets[slowq_bucket(s.duration_ms)]++;
-	x.key = l->by_duration ? s.duration_ms : (double)s.start_ms;
-	x.seq = l->seq++;
-	if (l->n == l->k && !slow_before(l, &x, &l->heap[0]))
-		return 0;   /* not among the first k */
-	if (!slow_item_fill(&x, r, &s)) {
-		slow_item_free(&x);
-		l->oom = true;
-		return 1;
-	}
+	x = (struct slow_item){ l->by_duration ? s.duration_ms : (double)s.start_ms, l->seq++, *at };
 	if (l->n == l->k) {
-		slow_item_free(&l->heap[0]);
+		if (!slow_before(l, &x, &l->heap[0]))
+			return 0;   /* not among the first k */
 		l->heap[0] = x;
 		slow_heap_down(l, 0);
 	} else {
@@ -179,15 +132,44 @@ static int slow_item_cmp(const void *a, const void *b, void *arg)
 	return slow_before(l, a, b) ? -1 : slow_before(l, b, a) ? 1 : 0;
 }
 
-static json_t *slow_item_view(const struct slow_item *x)
+/* The statement text, redacted and cleaned (malloc'd). */
+static char *slow_query_text(const struct slowq_stmt *s)
 {
-	char start[40];
+	size_t n;
+	char *red = redact_sql(s->text, s->text_len, &n);
+	char *clean = red ? malloc(LOGS_TEXT_MAX) : NULL;
 
-	logs_time(x->start_ms, true, start, sizeof(start));
-	return json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "RawQuery", x->query,
-			 "DatabaseName", x->db, "Duration", x->duration_ms, "ClientAddr", x->client, "UserName", x->user,
-			 "SessionStartTime", start, "ProcessId", (json_int_t)x->pid, "SessionId", x->session,
-			 "VirtualTransactionId", x->vxid, "SqlStateCode", x->sqlstate, "ApplicationName", x->app);
+	if (clean != NULL)
+		textclip_utf8(red, n, clean, LOGS_TEXT_MAX, NULL);
+	free(red);
+	return clean;
+}
+
+/* The RawSlowQuery of a record read again (NULL when it is not one). */
+static json_t *slow_item_view(const struct pglog_rec *r, struct slowq_scratch *sc)
+{
+	struct slowq_stmt s;
+	char start[40];
+	char *q, *f[7];
+	json_t *v = NULL;
+	static const int cols[7] = { PGLOG_DB, PGLOG_CONN_FROM, PGLOG_USER, PGLOG_SESSION_ID, PGLOG_VXID,
+				     PGLOG_SQLSTATE, PGLOG_APP_NAME };
+
+	if (!slowq_parse(r, sc, &s))
+		return NULL;
+	logs_time(s.start_ms, true, start, sizeof(start));
+	q = slow_query_text(&s);
+	for (int i = 0; i < 7; i++)
+		f[i] = logs_field_dup(&r->f[cols[i]]);
+	if (q && f[0] && f[1] && f[2] && f[3] && f[4] && f[5] && f[6])
+		v = json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "RawQuery", q, "DatabaseName",
+			      f[0], "Duration", s.duration_ms, "ClientAddr", f[1], "UserName", f[2], "SessionStartTime",
+			      start, "ProcessId", (json_int_t)logs_field_int(&r->f[PGLOG_PID]), "SessionId", f[3],
+			      "VirtualTransactionId", f[4], "SqlStateCode", f[5], "ApplicationName", f[6]);
+	free(q);
+	for (int i = 0; i < 7; i++)
+		free(f[i]);
+	return v;
 }
 
 static json_t *slow_buckets_view(const uint64_t *buckets)
@@ -200,16 +182,36 @@ static json_t *slow_buckets_view(const uint64_t *buckets)
 	return a;
 }
 
-static void slow_list_output(struct slow_list *l, const struct logs_query *q, json_t *out)
+static int slow_list_output(struct slow_list *l, const struct logs_query *q, json_t *out, struct err *e)
 {
 	json_t *list = json_array();
+	struct logs_record *x = malloc(sizeof(*x));
+	int rc = 0;
 
+	if (list == NULL || x == NULL) {
+		json_decref(list);
+		free(x);
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+	}
 	qsort_r(l->heap, l->n, sizeof(*l->heap), slow_item_cmp, l);
-	for (size_t i = (size_t)q->offset; i < l->n; i++)
-		json_array_append_new(list, slow_item_view(&l->heap[i]));
+	for (size_t i = (size_t)q->offset; i < l->n && rc >= 0; i++) {
+		rc = logs_record_at(q, &l->heap[i].at, x, e);
+		if (rc == 1) {
+			json_t *v = slow_item_view(&x->rec, &l->f.sc);
+			if (v != NULL)
+				json_array_append_new(list, v);
+			logs_record_close(x);
+		}
+	}
+	free(x);
+	if (rc < 0) {
+		json_decref(list);
+		return -1;
+	}
 	json_object_set_new(out, "TotalCount", json_integer((json_int_t)l->total));
 	json_object_set_new(out, "DurationAnalysis", slow_buckets_view(l->buckets));
 	json_object_set_new(out, "RawSlowQueryList", list);
+	return 0;
 }
 
 int logs_slow_list(struct api_ctx *ctx, json_t *out, struct err *e)
@@ -230,18 +232,10 @@ int logs_slow_list(struct api_ctx *ctx, json_t *out, struct err *e)
 	l.desc = dir == NULL || strcmp(dir, "desc") == 0;
 	l.k = (size_t)(q.offset + q.limit);
 	l.heap = calloc(l.k, sizeof(*l.heap));
-	if (l.heap == NULL) {
+	if (l.heap == NULL)
 		err_set(e, ERR_INTERNAL_ERROR, "out of memory");
-	} else if (logs_scan(&q, slow_list_record, &l, e) == 0) {
-		if (l.oom) {
-			err_set(e, ERR_INTERNAL_ERROR, "out of memory reading the slow log");
-		} else {
-			slow_list_output(&l, &q, out);
-			rc = 0;
-		}
-	}
-	for (size_t i = 0; i < l.n; i++)
-		slow_item_free(&l.heap[i]);
+	else if (logs_scan(&q, slow_list_record, &l, e) == 0)
+		rc = slow_list_output(&l, &q, out, e);
 	free(l.heap);
 	slowq_scratch_free(&l.f.sc);
 	logs_query_free(&q);
@@ -255,7 +249,7 @@ struct slow_agg {
 	struct slowq_agg agg;
 };
 
-static int slow_agg_record(const struct pglog_rec *r, void *arg)
+static int slow_agg_record(const struct pglog_rec *r, const struct logs_at *at, void *arg)
 {
 	struct slow_agg *a = arg;
 	struct slowq_stmt s;
@@ -266,7 +260,7 @@ static int slow_agg_record(const struct pglog_rec *r, void *arg)
 }
 
 /* Scan the range into a->agg (ngrids as slowq_agg_init). */
-static int slow_agg_run(const struct logs_query *q, struct slow_agg *a, int ngrids, struct err *e)
+static int slow_agg_run(struct logs_query *q, struct slow_agg *a, int ngrids, struct err *e)
 {
 	memset(a, 0, sizeof(*a));
 	a->f.q = q;

@@ -13,6 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define SN_PARAM_MAX 1000000000u   /* larger $n in the input are not renumbered past */
 
 enum sn_class { SC_OTHER, SC_SPACE, SC_WORD, SC_DIGIT, SC_QUOTE, SC_DQUOTE, SC_DOLLAR, SC_OP, SC_PUNCT,
@@ -71,6 +75,7 @@ struct sn {
 	bool sensitive;
 	const char *word;        /* the last word, in the input */
 	size_t word_len;
+	const char *start;       /* the input's first byte */
 };
 
 static inline uint64_t sn_mix(uint64_t h)
@@ -535,16 +540,250 @@ static void sn_step(struct sn *s)
 	}
 }
 
-void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
+/* ---- the fast path ----
+ * Most of a statement is words, punctuation and single spaces, which come
+ * out as they go in (lower-cased). With SSE2, sixteen bytes at a time are
+ * classified and such runs copied whole; only the bytes that may change
+ * the output or the state go through sn_step(): literals and what may
+ * start one ('$', digits not after a letter, '.' before a digit, a
+ * letter before a quote or '&'), quotes, commas, signs, slashes,
+ * backslashes, braces, control characters, a punctuation byte before a
+ * sign or slash (it may be one operator with it), and a space unless it
+ * sits alone between two plain bytes. A statement with the word "password"
+ * takes sn_step() throughout (the value after it must be hidden). The
+ * differential test in tests/unit/test_sqlnorm.c holds the two paths to
+ * the same output. */
+
+enum { F_WORD = 1, F_PLAIN = 2, F_DIGIT = 4, F_QAMP = 8, F_SIGN = 16, F_ALPHA = 32 };
+
+/* Per byte: a word byte, a plain byte (word or punctuation that is copied
+ * as it is), a digit, a quote or '&'. */
+static const unsigned char sn_fast_class[256] = {
+	['a' ... 'z'] = F_WORD | F_PLAIN | F_ALPHA, ['A' ... 'Z'] = F_WORD | F_PLAIN | F_ALPHA,
+	['_'] = F_WORD | F_PLAIN | F_ALPHA, [0x80 ... 0xff] = F_WORD | F_PLAIN | F_ALPHA,
+	['$'] = F_WORD | F_PLAIN, ['0' ... '9'] = F_WORD | F_PLAIN | F_DIGIT,
+	['('] = F_PLAIN, [')'] = F_PLAIN, ['['] = F_PLAIN, [']'] = F_PLAIN, [';'] = F_PLAIN, [':'] = F_PLAIN,
+	['='] = F_PLAIN, ['<'] = F_PLAIN, ['>'] = F_PLAIN, ['*'] = F_PLAIN, ['!'] = F_PLAIN, ['~'] = F_PLAIN,
+	['@'] = F_PLAIN, ['#'] = F_PLAIN, ['%'] = F_PLAIN, ['^'] = F_PLAIN, ['&'] = F_PLAIN | F_QAMP,
+	['|'] = F_PLAIN, ['`'] = F_PLAIN, ['?'] = F_PLAIN, ['.'] = F_PLAIN, ['\''] = F_QAMP,
+	['-'] = F_SIGN, ['+'] = F_SIGN, ['/'] = F_SIGN,
+};
+
+static bool sn_is_word(unsigned char c)
+{
+	return (sn_fast_class[c] & F_WORD) != 0;
+}
+
+/* Is there "password" (any case) with its 'w' at q? */
+static bool sn_password_at(const char *p, const char *end, const char *q)
+{
+	uint64_t w, want;
+
+	if (q - p < 4 || end - q < 4)
+		return false;
+	memcpy(&w, q - 4, 8);
+	memcpy(&want, "password", 8);
+	return (w | 0x2020202020202020ull) == want;   /* only letters: | 0x20 folds case exactly */
+}
+
+/* Does the text hold "password" in any case? (Such statements go slow.)
+ * The 'w's are found sixteen bytes at a time. */
+static bool sn_has_password(const char *p, const char *end)
+{
+	const char *q = p;
+
+#ifdef __SSE2__
+	for (; end - q >= 16; q += 16) {
+		__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)q), _mm_set1_epi8(0x20));
+		for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('w'))); m != 0; m &= m - 1)
+			if (sn_password_at(p, end, q + __builtin_ctz(m)))
+				return true;
+	}
+#endif
+	for (; q < end; q++)
+		if ((*q | 0x20) == 'w' && sn_password_at(p, end, q))
+			return true;
+	return false;
+}
+
+#ifdef __SSE2__
+static inline __m128i sn_between(__m128i v, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
+			     _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+}
+
+static inline unsigned sn_mask(__m128i v)
+{
+	return (unsigned)_mm_movemask_epi8(v);
+}
+
+/* Bit i set: p[i] must go through sn_step() (see above). Reads p[-1]..p[16]. */
+static unsigned sn_special16(const char *p)
+{
+	const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	const __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+	__m128i eq, high = _mm_cmplt_epi8(x, _mm_setzero_si128());
+	unsigned alpha = sn_mask(sn_between(lower, 'a', 'z')), digit = sn_mask(sn_between(x, '0', '9'));
+	unsigned space = sn_mask(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+	unsigned dollar = sn_mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('$')));
+	unsigned dot = sn_mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+	unsigned qamp = sn_mask(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(x, _mm_set1_epi8('&'))));
+	unsigned alike = alpha | sn_mask(high) | sn_mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+	unsigned word = alike | digit | dollar;
+	unsigned prev_c = sn_fast_class[(unsigned char)p[-1]], next_c = sn_fast_class[(unsigned char)p[16]];
+	unsigned prev_alike = (alike << 1) | (prev_c & F_ALPHA ? 1u : 0u);
+
+	eq = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+	eq = _mm_or_si128(eq, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')), _mm_cmpeq_epi8(x, _mm_set1_epi8('+'))));
+	eq = _mm_or_si128(eq, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+	eq = _mm_or_si128(eq, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('{')), _mm_cmpeq_epi8(x, _mm_set1_epi8('}'))));
+	eq = _mm_or_si128(eq, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+	/* controls (including tabs and newlines) and DEL */
+	eq = _mm_or_si128(eq, _mm_andnot_si128(high, _mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+	eq = _mm_or_si128(eq, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+	unsigned notplain = sn_mask(eq);
+	unsigned plain = ~notplain & ~space & 0xffffu;
+	unsigned prev_plain = ((plain << 1) | (prev_c & F_PLAIN ? 1u : 0u)) & 0xffffu;
+	unsigned next_plain = (plain >> 1) | (next_c & F_PLAIN ? 0x8000u : 0u);
+	unsigned next_digit = (digit >> 1) | (next_c & F_DIGIT ? 0x8000u : 0u);
+	unsigned next_qamp = (qamp >> 1) | (next_c & F_QAMP ? 0x8000u : 0u);
+	unsigned sign = sn_mask(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+							  _mm_cmpeq_epi8(x, _mm_set1_epi8('+'))),
+					     _mm_cmpeq_epi8(x, _mm_set1_epi8('/'))));
+	unsigned next_sign = (sign >> 1) | (next_c & F_SIGN ? 0x8000u : 0u);
+
+	/* an operator character before - + / may be one operator with it ("&-") */
+	return (notplain | (space & ~(prev_plain & next_plain)) | dollar | (digit & ~prev_alike) | (dot & next_digit) |
+		(alpha & next_qamp) | (next_sign & ~word & ~space)) & 0xffffu;
+}
+
+/* Copy the n (1..16) plain bytes at s->p, lower-cased, and set the state
+ * sn_step() would have left (see above). */
+static void sn_run(struct sn *s, unsigned n)
+{
+	const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s->p);
+	const __m128i up = sn_between(x, 'A', 'Z');
+	const char *last, *run = s->p;
+	/* the run may continue the word sn_step() or the last run emitted */
+	bool cont = s->prev == TK_WORD && s->list != LS_COLLAPSED_COMMA && sn_is_word((unsigned char)s->p[-1]);
+	const char *old_word = s->word;
+
+	if (n == 1 && *s->p == ' ') {
+		/* a lone space between two bytes that go through sn_step() */
+		s->p++;
+		s->space = true;
+		return;
+	}
+	if (s->list == LS_COLLAPSED_COMMA)
+		sn_put(s, ',');
+	if (*s->p == ' ' && (s->space || s->len == 0)) {   /* the run's own space stands for the pending one */
+		s->space = false;
+		if (s->len == 0) {
+			s->p++;
+			if (--n == 0)
+				return;
+		}
+	}
+	sn_space(s);
+	_mm_storeu_si128((__m128i *)(void *)(s->out + s->len), _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+	s->len += n;
+	s->p += n;
+	s->list = LS_NONE;
+	s->redact_next = false;
+	for (last = s->p - 1; *last == ' ';)
+		last--;
+	if (sn_is_word((unsigned char)*last)) {
+		const char *w = last;
+		while (w > run && sn_is_word((unsigned char)w[-1]))
+			w--;
+		if (w == run && cont)
+			w = old_word;
+		s->word = w;
+		s->word_len = (size_t)(last + 1 - w);
+		s->prev = TK_WORD;
+	} else {
+		char c = *last;
+		s->prev = c == '(' || c == '[' ? TK_OPEN : c == ')' || c == ']' ? TK_CLOSE : c == '.' ? TK_DOT
+			: c == ';' ? TK_OTHER : TK_OP;
+	}
+}
+
+/* A special byte inside a word continues it (a letter before a quote in
+ * "type'x'" belongs to "type", the digits of "t12"); true when it did. The
+ * token state tells a word from a number: "12$q$x$q$" is a literal. */
+static bool sn_continue_word(struct sn *s)
+{
+	unsigned char c = (unsigned char)*s->p;
+
+	if (s->p == s->start || !sn_is_word((unsigned char)s->p[-1]) || !sn_is_word(c) || s->prev != TK_WORD ||
+	    s->list == LS_COLLAPSED_COMMA)
+		return false;
+	sn_put(s, sn_lower[c]);
+	s->p++;
+	s->word_len++;
+	return true;
+}
+
+static void sn_fast(struct sn *s)
+{
+	const char *win = NULL;   /* the sixteen bytes last classified (the mask depends on the bytes alone) */
+	unsigned mask = 0;
+
+	while (s->p < s->end) {
+		/* p[-1] and p[16] readable; room for a comma, a space and 16 bytes */
+		if (s->p > s->start && s->end - s->p >= 17 && s->len + 18 <= s->cap) {
+			if (win == NULL || s->p < win || s->p >= win + 16) {
+				win = s->p;
+				mask = sn_special16(win);
+			}
+			unsigned off = (unsigned)(s->p - win), m = mask >> off;
+			unsigned run = m != 0 ? (unsigned)__builtin_ctz(m) : 16 - off;
+			if (run > 0) {
+				sn_run(s, run);
+				continue;
+			}
+		}
+		if (sn_continue_word(s))
+			continue;
+		if (sn_class[(unsigned char)*s->p] == SC_SPACE) {
+			s->p++;
+			s->space = true;
+			continue;
+		}
+		sn_step(s);
+	}
+}
+#endif
+
+static void sn_finish(struct sn *s, struct sqlnorm *r, char *out, size_t cap)
+{
+	if (s->list == LS_COLLAPSED_COMMA)
+		sn_put(s, ',');
+	if (s->len <= s->cap)
+		snh_bytes(&s->hash, out, s->len);
+	if (cap > 0)
+		out[s->len < s->cap ? s->len : s->cap] = '\0';
+	r->len = s->len;
+	r->sensitive = s->sensitive;
+	r->fingerprint = sn_mix(s->hash.h ^ s->hash.w ^ ((uint64_t)s->len << 40) ^ s->hash.wn);
+}
+
+static void sn_init(struct sn *s, const char *in, size_t len, char *out, size_t cap)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = s->start = in;
+	s->end = in + len;
+	s->out = out;
+	s->cap = cap > 0 ? cap - 1 : 0;
+	s->next_param = sn_max_param(in, s->end) + 1;
+}
+
+void sqlnorm_run_precise(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
 {
 	struct sn s;
 
-	memset(&s, 0, sizeof(s));
-	s.p = in;
-	s.end = in + len;
-	s.out = out;
-	s.cap = cap > 0 ? cap - 1 : 0;
-	s.next_param = sn_max_param(in, s.end) + 1;
+	sn_init(&s, in, len, out, cap);
 	while (s.p < s.end) {
 		if (sn_class[(unsigned char)*s.p] == SC_SPACE) {
 			s.p++;
@@ -553,13 +792,20 @@ void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlno
 		}
 		sn_step(&s);
 	}
-	if (s.list == LS_COLLAPSED_COMMA)
-		sn_put(&s, ',');
-	if (s.len <= s.cap)
-		snh_bytes(&s.hash, out, s.len);
-	if (cap > 0)
-		out[s.len < s.cap ? s.len : s.cap] = '\0';
-	r->len = s.len;
-	r->sensitive = s.sensitive;
-	r->fingerprint = sn_mix(s.hash.h ^ s.hash.w ^ ((uint64_t)s.len << 40) ^ s.hash.wn);
+	sn_finish(&s, r, out, cap);
+}
+
+void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
+{
+#ifdef __SSE2__
+	struct sn s;
+
+	if (!sn_has_password(in, in + len)) {
+		sn_init(&s, in, len, out, cap);
+		sn_fast(&s);
+		sn_finish(&s, r, out, cap);
+		return;
+	}
+#endif
+	sqlnorm_run_precise(in, len, out, cap, r);
 }

@@ -499,7 +499,9 @@ static int pgbackup_run(const struct pgbackup_base_req *q, const struct pgbackup
 		log_warn(PGBACKUP_LOG_CTX, "pid file: %s", e->msg);
 	rc = pgbackup_wait(pid, q->timeout_ms, &r, e);
 	pgbackup_track(pid, false);
-	if (rc == 0 && (!r.exited || r.exit_code != 0)) {
+	if (rc == 0 && (!r.exited || r.exit_code != 0) && atomic_load(&pgbackup_stop)) {
+		rc = err_set(e, ERR_FAILED_OPERATION, "pg_basebackup interrupted by daemon shutdown");
+	} else if (rc == 0 && (!r.exited || r.exit_code != 0)) {
 		pgbackup_read_tail(p->log, tail, sizeof(tail));
 		log_warn(PGBACKUP_LOG_CTX, "pg_basebackup of %s failed (%s %d): %s", q->node->dir,
 			 r.exited ? "exit" : "signal", r.exited ? r.exit_code : r.term_signal, tail);

@@ -244,7 +244,9 @@ static enum pglog_status pglog_parse_fields(const char *buf, size_t len, struct 
 		struct pglog_field f = { .p = p, .len = 0, .escaped = false };
 		if (p >= end)
 			return PGLOG_INCOMPLETE;
-		if (*p == '"') {
+		if (*p == ',') {
+			/* an empty field: half of a csvlog record's fields are */
+		} else if (*p == '"') {
 			p = pglog_quoted(p, end, &f);
 			if (p == NULL)
 				return PGLOG_INCOMPLETE;
@@ -418,6 +420,7 @@ int pglog_reader_next(struct pglog_reader *r, struct pglog_rec *rec, struct err 
 			return 0;
 		st = pglog_parse(r->buf + r->pos, r->len - r->pos, rec, &used);
 		if (st == PGLOG_OK) {
+			r->rec_offset = r->offset + (off_t)r->pos;
 			r->pos += used;
 			return 1;
 		}

@@ -95,6 +95,7 @@ struct pglog_reader {
 	uint64_t skipped;    /* records dropped: oversize or malformed */
 	off_t offset;        /* file offset of buf[0] */
 	off_t stop;          /* stop after records starting at or past this offset; -1: none */
+	off_t rec_offset;    /* file offset of the record last returned */
 };
 
 /* Open `path` for reading from byte `start` (0, or a record boundary).

@@ -208,12 +208,14 @@ static struct slowq_group *slowq_find(struct slowq_agg *a, uint64_t key, bool *c
 static bool slowq_group_init(struct slowq_agg *a, struct slowq_group *g, const char *text, size_t len,
 			     const struct pglog_rec *r)
 {
-	char *clean = malloc(len * 3 + 1);
+	char *clean = malloc(len * 3 + 1), *fit;
+	size_t n;
 
 	if (clean == NULL)
 		return false;
-	textclip_utf8(text, len, clean, len * 3 + 1, NULL);
-	g->query = clean;
+	n = textclip_utf8(text, len, clean, len * 3 + 1, NULL);
+	fit = realloc(clean, n + 1);
+	g->query = fit ? fit : clean;
 	g->user = r ? slowq_dup_field(&r->f[PGLOG_USER]) : strdup("");
 	g->db = r ? slowq_dup_field(&r->f[PGLOG_DB]) : strdup("");
 	if (a->ngrids > 0)
@@ -246,6 +248,14 @@ static void slowq_group_client(struct slowq_group *g, const struct pglog_rec *r,
 
 	if (g->client_mixed)
 		return;
+	if (!first) {
+		/* the usual case: the same plain host as before, compared raw */
+		const struct pglog_field *f = &r->f[PGLOG_CONN_FROM];
+		const char *colon = f->len > 0 ? memrchr(f->p, ':', f->len) : NULL;
+		size_t n = colon != NULL ? (size_t)(colon - f->p) : f->len;
+		if (n < sizeof(g->client) && g->client[n] == '\0' && memcmp(g->client, f->p, n) == 0)
+			return;
+	}
 	slowq_client_host(&r->f[PGLOG_CONN_FROM], host, sizeof(host));
 	if (first) {
 		memcpy(g->client, host, sizeof(host));

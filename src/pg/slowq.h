@@ -26,7 +26,7 @@
 #include "pg/pglog.h"
 
 #define SLOWQ_GROUPS_MAX 10000
-#define SLOWQ_TEXT_MAX 8192          /* bytes of normalised text kept per group */
+#define SLOWQ_TEXT_MAX 4096          /* bytes of normalised text kept per group */
 #define SLOWQ_GRIDS_MAX 64           /* CallsGrids of the legacy view */
 #define SLOWQ_NBUCKETS 14
 #define SLOWQ_OVERFLOW_TEXT "(other statements: more distinct queries than the service keeps)"

@@ -6,11 +6,13 @@
  *              store: data/pgfleet-backup.conf names the archiver, the
  *              instance's wal/ directory and the current clock offset
  *              (rewritten, and the server reloaded, when any changes)
- *   health     a WAL segment waiting for the archiver for more than
- *              BACKUP_STUCK_S means archiving fails: pg_stat_archiver's
- *              failure count and last failed segment are recorded on the
- *              instance's plan (ArchiveFailing, shown by DescribeLogBackups)
- *              and logged; cleared once the backlog is gone
+ *   health     the archiver notes a failing push in its archive
+ *              (wal/.failed: segment, time, reason); a WAL segment waiting
+ *              for the archiver for more than BACKUP_STUCK_S means it cannot
+ *              even run. Either way the failure (and pg_stat_archiver's
+ *              failed_count) is recorded on the instance's plan
+ *              (ArchiveFailing, shown by DescribeLogBackups as a "failed"
+ *              log backup) and logged; cleared once archiving succeeds
  *   plans      a running instance gets an automatic base backup when its
  *              most recent plan window (at or after its creation) has none
  *              (a window missed while the daemon was down is caught up
@@ -148,54 +150,93 @@ static int sched_mut_failing(struct store_res *r, void *arg, struct err *e)
 	return 0;
 }
 
-/* pg_stat_archiver of a failing instance, as the plan records it. */
-static json_t *sched_archiver_stats(struct sched_pass *p, const struct store_res *inst, int backlog)
+/* The archiver's own note of a failing push (DIR/.failed): 1 and the
+ * fields when there is one. */
+static int sched_failed_note(struct sched_pass *p, const char *inst, char name[PGBACKUP_WAL_NAME_MAX + 1],
+			     int64_t *when, char *why, size_t cap)
+{
+	char path[PGBACKUP_PATH_MAX + 16], line[1024];
+	struct err e;
+	long long t = 0;
+	int used = 0;
+	FILE *f;
+
+	if (backup_wal_dir(p->f, inst, path, PGBACKUP_PATH_MAX, &e) != 0)
+		return 0;
+	strncat(path, "/" PGBACKUP_FAILED_FILE, sizeof(path) - strlen(path) - 1);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	line[0] = '\0';
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%40s %lld %n", name, &t, &used) < 2 || used == 0)
+		return 0;
+	*when = (int64_t)t;
+	snprintf(why, cap, "%s", line + used);
+	return 1;
+}
+
+/* pg_stat_archiver's failure count of an instance (-1 when unreachable). */
+static long long sched_failed_count(const struct store_res *inst)
 {
 	PGconn *c;
 	PGresult *res = NULL;
 	struct err e;
-	json_t *info = json_pack("{s:I, s:i}", "Since", (json_int_t)p->now, "Backlog", backlog);
+	long long n = -1;
 
 	if (fleet_connect(inst->doc, NULL, &c, &e) != 0)
-		return info;
-	if (pgsql_exec(c, "SELECT failed_count, coalesce(last_failed_wal, ''), "
-			  "coalesce(extract(epoch FROM last_failed_time)::bigint, 0) FROM pg_stat_archiver",
-		       0, NULL, &res, &e) == 0 && PQntuples(res) == 1) {
-		json_object_set_new(info, "FailedCount", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-		json_object_set_new(info, "LastFailedWal", json_string(PQgetvalue(res, 0, 1)));
-		json_object_set_new(info, "LastFailedTime",
-				    json_integer(strtoll(PQgetvalue(res, 0, 2), NULL, 10) + clock_offset()));
-	}
+		return -1;
+	if (pgsql_exec(c, "SELECT failed_count FROM pg_stat_archiver", 0, NULL, &res, &e) == 0 && PQntuples(res) == 1)
+		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	pgsql_close(c);
-	return info;
+	return n;
+}
+
+/* What is wrong with an instance's archiving, or NULL when nothing. */
+static json_t *sched_failing_info(struct sched_pass *p, const struct store_res *inst, const struct pgnode *n)
+{
+	char name[PGBACKUP_WAL_NAME_MAX + 1] = "", why[512] = "";
+	int64_t when = 0, age;
+	int count;
+
+	age = sched_backlog_age(n, &count);
+	if (!sched_failed_note(p, inst->id, name, &when, why, sizeof(why))) {
+		if (age < BACKUP_STUCK_S)
+			return NULL;
+		snprintf(why, sizeof(why), "%d WAL segments wait for the archiver, the oldest for %lld s", count,
+			 (long long)age);
+		when = p->now - age;
+	}
+	return json_pack("{s:I, s:i, s:s, s:I, s:s, s:I}", "Since", (json_int_t)p->now, "Backlog", count,
+			 "LastFailedWal", name, "LastFailedTime", (json_int_t)when, "Reason", why, "FailedCount",
+			 (json_int_t)sched_failed_count(inst));
 }
 
 static void sched_health(struct sched_pass *p, const struct store_res *inst, const json_t *plan)
 {
 	struct pgnode n;
 	struct err e;
-	int count;
-	int64_t age;
 	json_t *was = json_object_get(plan, "ArchiveFailing");
 	struct sched_failing fl = { NULL };
 
 	if (!sched_runs(inst) || fleet_primary_node(p->f, inst->doc, &n, &e) != 0)
 		return;
-	age = sched_backlog_age(&n, &count);
-	if (age < BACKUP_STUCK_S) {
+	fl.info = sched_failing_info(p, inst, &n);
+	if (fl.info == NULL) {
 		if (was != NULL && backup_plan_modify(p->f, inst, sched_mut_failing, &fl, &e) == 0)
 			log_info(inst->id, "WAL archiving works again");
 		return;
 	}
-	fl.info = sched_archiver_stats(p, inst, count);
 	if (was != NULL)
 		json_object_set(fl.info, "Since", json_object_get(was, "Since"));
 	if (was == NULL || p->now - json_integer_value(json_object_get(was, "Warned")) >= BACKUP_WARN_EVERY_S) {
-		log_warn(inst->id, "WAL archiving fails: %d segments waiting, the oldest for %lld s; %lld failures, "
-				   "last on %s (see the server log)",
-			 count, (long long)age, (long long)json_integer_value(json_object_get(fl.info, "FailedCount")),
-			 json_string_value(json_object_get(fl.info, "LastFailedWal")) ?: "?");
+		log_warn(inst->id, "WAL archiving fails on %s: %s (%lld failures; see the server log)",
+			 json_string_value(json_object_get(fl.info, "LastFailedWal")),
+			 json_string_value(json_object_get(fl.info, "Reason")),
+			 (long long)json_integer_value(json_object_get(fl.info, "FailedCount")));
 		json_object_set_new(fl.info, "Warned", json_integer((json_int_t)p->now));
 	} else {
 		json_object_set(fl.info, "Warned", json_object_get(was, "Warned"));

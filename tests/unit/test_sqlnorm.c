@@ -164,6 +164,55 @@ static void test_hash(void **state)
 	assert_true(sqlnorm_hash("", 0, 0) != sqlnorm_hash("", 0, 1));
 }
 
+/* ---- the fast path against the reference ---- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Pieces that meet at every boundary the fast path has to get right. */
+static const char *const pieces[] = {
+	" ", "  ", "\n", "\t", "select", "SELECT", "x", "t1", "a$b", "e", "E", "b", "x", "n", "u", "U&", "'",
+	"'s'", "''", "E'\\''", "$$", "$q$x$q$", "$1", "$", "1", "12.5", ".5", "1e5", "0x1F", "-", "+", "-1", "--c\n",
+	"/*c*/", "/", "*", "(", ")", "[", "]", ",", ", ", ";", ":", "::", "=", "<>", ".", "\"Q\"", "\"", "in",
+	"limit", "values", "é", "\xff", "\x01", "{", "}", "\\", "&", "?", "password", "null", "where", "_",
+	"abcdefghijklmnopqrstu", "and b = ", "IN (1, 2, 3)", "f(x, 'y', 3)", "T1", "1.", "..", "e5", "$1a",
+	"0b101", "_9", "&-", "*/", "/*", "'a''b'", "U&'x'", "ü", "\r\n",
+};
+
+static void test_fast_matches_precise(void **state)
+{
+	char in[512], a[600], b[600];
+	struct sqlnorm ra, rb;
+
+	int iters = getenv("SQLNORM_ITERS") ? atoi(getenv("SQLNORM_ITERS")) : 200000;
+
+	for (int iter = 0; iter < iters; iter++) {
+		size_t n = 0;
+		int npieces = 1 + (int)(next_rand() % 40);
+		for (int k = 0; k < npieces; k++) {
+			const char *piece = pieces[next_rand() % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t pl = strlen(piece);
+			if (n + pl >= sizeof(in))
+				break;
+			memcpy(in + n, piece, pl);
+			n += pl;
+		}
+		size_t cap = iter % 7 == 0 ? 1 + next_rand() % 40 : sizeof(a);
+		sqlnorm_run(in, n, a, cap, &ra);
+		sqlnorm_run_precise(in, n, b, cap, &rb);
+		if (strcmp(a, b) != 0 || ra.len != rb.len || ra.fingerprint != rb.fingerprint || ra.sensitive != rb.sensitive)
+			fail_msg("fast and precise differ on [%.*s] (cap %zu)\n  fast    [%s]\n  precise [%s]", (int)n, in,
+				 cap, a, b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_fast_matches_precise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
