@@ -28,7 +28,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 SLIB_OBJ:= $(LIB_SRC:%.c=$(B)/san/%.o)
 UT_BIN  := $(UT_SRC:tests/unit/%.c=$(B)/unit/%)
 
-all: $(B)/pgfleetd $(B)/pgfleet $(B)/pgfleet-archive
+all: $(B)/pgfleetd $(B)/pgfleet $(B)/pgfleet_guard.so $(B)/pgfleet-archive
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -46,6 +46,13 @@ $(B)/libpgfleet-san.a: $(SLIB_OBJ)
 
 $(B)/pgfleetd: $(D_SRC:%.c=$(B)/obj/%.o) $(B)/libpgfleet.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# The extension module loaded into every managed server (src/pgext), built
+# against PostgreSQL's server headers with their own flags.
+PG_SERVER_INC := $(shell pg_config --includedir-server 2>/dev/null)
+$(B)/pgfleet_guard.so: src/pgext/pgfleet_guard.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -fPIC -shared -Wall -Werror -I$(PG_SERVER_INC) -o $@ $<
 
 $(B)/pgfleetd-san: $(D_SRC:%.c=$(B)/san/%.o) $(B)/libpgfleet-san.a
 	$(CC) $(SAN) -o $@ $^ $(LIBS)

@@ -73,8 +73,10 @@ struct sn {
 	bool space;              /* whitespace or a comment since the last token */
 	bool redact_next;        /* the previous token was PASSWORD */
 	bool sensitive;
-	const char *word;        /* the last word, in the input */
+	const char *word;        /* the last word, in the input (NULL: not found yet, see sn_word_resolve) */
 	size_t word_len;
+	const char *word_end;    /* just past the last word */
+	const char *word_floor;  /* the last word starts at or after this */
 	const char *start;       /* the input's first byte */
 };
 
@@ -328,10 +330,29 @@ static void sn_number(struct sn *s)
 	sn_literal(s, -1);
 }
 
-static bool sn_word_is(const struct sn *s, const char *w)
+static bool sn_word_byte(unsigned char c)
+{
+	return sn_class[c] == SC_WORD || sn_class[c] == SC_DIGIT || c == '$';
+}
+
+/* The fast path only notes where its last word ends; find its start when
+ * a keyword check needs it. */
+static void sn_word_resolve(struct sn *s)
+{
+	const char *w = s->word_end - 1;
+
+	while (w > s->word_floor && sn_word_byte((unsigned char)w[-1]))
+		w--;
+	s->word = w;
+	s->word_len = (size_t)(s->word_end - w);
+}
+
+static bool sn_word_is(struct sn *s, const char *w)
 {
 	size_t n = strlen(w);
 
+	if (s->word == NULL)
+		sn_word_resolve(s);
 	return s->word_len == n && strncasecmp(s->word, w, n) == 0;
 }
 
@@ -357,8 +378,9 @@ static void sn_word(struct sn *s)
 			   *p == '$'))
 		p++;
 	s->p = p;
-	s->word = w;
+	s->word = s->word_floor = w;
 	s->word_len = (size_t)(p - w);
+	s->word_end = p;
 	if (s->redact_next && !sn_word_is(s, "null")) {
 		sn_literal(s, -1);
 		return;
@@ -414,7 +436,7 @@ static void sn_dollar(struct sn *s)
 
 /* Does a sign here start a number? After an operator, an opening bracket,
  * a comma, the start, or a keyword that cannot end an expression. */
-static bool sn_unary_context(const struct sn *s)
+static bool sn_unary_context(struct sn *s)
 {
 	static const char *const kw[] = { "select", "where", "and", "or", "not", "when", "then", "else", "between",
 					  "limit", "offset", "by", "values", "return", "returning", "in", "is",
@@ -667,7 +689,6 @@ static void sn_run(struct sn *s, unsigned n)
 	const char *last, *run = s->p;
 	/* the run may continue the word sn_step() or the last run emitted */
 	bool cont = s->prev == TK_WORD && s->list != LS_COLLAPSED_COMMA && sn_is_word((unsigned char)s->p[-1]);
-	const char *old_word = s->word;
 
 	if (n == 1 && *s->p == ' ') {
 		/* a lone space between two bytes that go through sn_step() */
@@ -691,16 +712,13 @@ static void sn_run(struct sn *s, unsigned n)
 	s->p += n;
 	s->list = LS_NONE;
 	s->redact_next = false;
-	for (last = s->p - 1; *last == ' ';)
+	last = s->p - 1;
+	if (*last == ' ')   /* never two: a second space is special */
 		last--;
 	if (sn_is_word((unsigned char)*last)) {
-		const char *w = last;
-		while (w > run && sn_is_word((unsigned char)w[-1]))
-			w--;
-		if (w == run && cont)
-			w = old_word;
-		s->word = w;
-		s->word_len = (size_t)(last + 1 - w);
+		s->word = NULL;   /* found when needed (sn_word_resolve) */
+		s->word_end = last + 1;
+		s->word_floor = cont ? s->word_floor : run;
 		s->prev = TK_WORD;
 	} else {
 		char c = *last;
@@ -721,7 +739,9 @@ static bool sn_continue_word(struct sn *s)
 		return false;
 	sn_put(s, sn_lower[c]);
 	s->p++;
-	s->word_len++;
+	s->word_end = s->p;
+	if (s->word != NULL)
+		s->word_len++;
 	return true;
 }
 

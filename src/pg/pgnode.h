@@ -86,6 +86,12 @@ struct pgnode_state {
 	pid_t pid;
 };
 
+/* The extension module every session of every node loads
+ * (session_preload_libraries; see src/pgext/pgfleet_guard.c). Written into
+ * pgfleet.conf by pgnode_write_config; NULL or "" (the default, and in unit
+ * tests) leaves it out. The path must be absolute, [A-Za-z0-9/._-] only. */
+int pgnode_set_session_library(const char *path, struct err *e);
+
 /* The OS user servers run as (see above); creates `pgfleet` when root
  * (useradd --system --no-create-home --user-group, shell nologin). */
 int pgnode_user_ensure(struct pgnode_user *u, struct err *e);

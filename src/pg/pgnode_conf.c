@@ -98,6 +98,20 @@ static bool pgnode_has_pgss(const struct pgnode *n)
 	return len > 0 && (size_t)len < sizeof(path) && pgnode_fs_exists(path);
 }
 
+static char pgnode_session_lib[512];
+
+int pgnode_set_session_library(const char *path, struct err *e)
+{
+	if (path == NULL || path[0] == '\0') {
+		pgnode_session_lib[0] = '\0';
+		return 0;
+	}
+	if (!pgnode_path_ok(path, 1) || strlen(path) >= sizeof(pgnode_session_lib))
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "bad session library path");
+	snprintf(pgnode_session_lib, sizeof(pgnode_session_lib), "%s", path);
+	return 0;
+}
+
 static int pgnode_render_conf(const struct pgnode *n, const struct pgnode_conf *c, char *buf,
 			      size_t cap, struct err *e)
 {
@@ -124,12 +138,14 @@ static int pgnode_render_conf(const struct pgnode *n, const struct pgnode_conf *
 		"log_line_prefix = '%%m [%%p] %%q%%u@%%d '\nlog_min_duration_statement = 1000\n"
 		"log_timezone = 'UTC'\n"
 		"log_connections = off\nlog_disconnections = off\nlog_checkpoints = on\n"
-		"%s"
+		"%s%s%s%s"
 		"include_if_exists = 'pgfleet-backup.conf'   # archiving/recovery (src/pg/pgbackup.h)\n",
 		c->memory_mb, c->cpu, c->storage_gb, n->listen_addr, n->port, z.max_connections,
 		z.shared_buffers_mb, z.effective_cache_mb, z.maintenance_mb, z.work_mem_kb,
 		z.max_workers, z.parallel_workers, z.per_gather, z.per_gather, z.max_wal_mb, n->dir,
-		pgnode_has_pgss(n) ? "shared_preload_libraries = 'pg_stat_statements'\n" : "");
+		pgnode_has_pgss(n) ? "shared_preload_libraries = 'pg_stat_statements'\n" : "",
+		pgnode_session_lib[0] ? "session_preload_libraries = '" : "", pgnode_session_lib,
+		pgnode_session_lib[0] ? "'   # src/pgext/pgfleet_guard.c\n" : "");
 	if (len < 0 || (size_t)len >= cap)
 		return err_set(e, ERR_INTERNAL_ERROR, "pgfleet.conf too long");
 	return len;

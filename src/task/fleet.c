@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "lib/install.h"
 #include "task/backup.h"
 #include "task/billing.h"
 #include "task/fleet_logs.h"
@@ -93,6 +94,26 @@ void fleet_warm_request(struct fleet *f)
 	pthread_mutex_unlock(&f->warm_mu);
 }
 
+/* Install the guard module every server session loads (see
+ * src/pgext/pgfleet_guard.c) as DATA_DIR/lib/pgfleet_guard.so, readable by
+ * the instances' OS users, and tell pgnode to configure it. Without it a
+ * tenant's admin could reach the OS, so its absence stops the daemon. */
+static int fleet_install_guard(const struct fleet *f, struct err *e)
+{
+	char exe[PATH_MAX], src[PATH_MAX + 32], dir[1100], dst[1200];
+
+	if (install_exe_dir(exe, sizeof(exe), e) != 0)
+		return -1;
+	snprintf(src, sizeof(src), "%s/" FLEET_GUARD_LIB, exe);
+	snprintf(dir, sizeof(dir), "%s/lib", f->cfg->data_dir);
+	snprintf(dst, sizeof(dst), "%s/" FLEET_GUARD_LIB, dir);
+	if (access(src, R_OK) != 0)
+		return err_set(e, ERR_INTERNAL_ERROR, "%s is missing (build it with make)", src);
+	if (fleet_dir(dir, e) != 0 || install_file(src, dst, 0644, e) != 0)
+		return -1;
+	return pgnode_set_session_library(dst, e);
+}
+
 int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, const char *warm_bin_dir,
 		struct err *e)
 {
@@ -106,7 +127,7 @@ int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, cons
 	if (fleet_dir(cfg->data_dir, e) != 0 || fleet_dir(f->nodes_root, e) != 0 ||
 	    fleet_dir(f->templates_root, e) != 0)
 		return -1;
-	if (pgnode_user_ensure(&f->user, e) != 0)
+	if (pgnode_user_ensure(&f->user, e) != 0 || fleet_install_guard(f, e) != 0)
 		return -1;
 	log_info("fleet", "PostgreSQL servers run as %s (uid %d)", f->user.name, (int)f->user.uid);
 	pthread_mutex_init(&f->warm_mu, NULL);

@@ -27,6 +27,7 @@
 #define FLEET_KIND "instance"
 #define FLEET_PORT 5432
 #define FLEET_SPARES 2              /* ready copies kept per template */
+#define FLEET_GUARD_LIB "pgfleet_guard.so"  /* built next to pgfleetd (src/pgext) */
 
 struct fleet {
 	const struct config *cfg;
