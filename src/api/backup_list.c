@@ -154,11 +154,14 @@ int backup_describe_base(struct api_ctx *ctx, json_t *out, struct err *e)
 	    backup_api_time_param(ctx, "MaxFinishTime", now, &hi, e) != 0 ||
 	    backup_api_instances(ctx, filters, backup_base_filters, &insts, &ni, e) != 0)
 		return -1;
-	if (store_res_list(ctx->svc->store, BACKUP_KIND_BASE, ctx->tenant->id, &bases, &nb, e) != 0 ||
-	    (rows = calloc(nb ? nb : 1, sizeof(*rows))) == NULL) {
+	if (store_res_list(ctx->svc->store, BACKUP_KIND_BASE, ctx->tenant->id, &bases, &nb, e) != 0) {
+		store_res_list_free(insts, ni);
+		return -1;
+	}
+	if ((rows = calloc(nb ? nb : 1, sizeof(*rows))) == NULL) {
 		store_res_list_free(insts, ni);
 		store_res_list_free(bases, nb);
-		return bases == NULL ? -1 : err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
 	}
 	n = base_rows(bases, nb, insts, ni, filter_values(filters, "base-backup-id"), lo, hi, now, rows);
 	qsort_r(rows, n, sizeof(*rows), base_row_cmp, &o);

@@ -350,6 +350,22 @@ static bool sched_inst_exists(const struct store_res *insts, size_t n, const cha
 	return false;
 }
 
+/* Gone for sure: not in the pass's list and not in the store now (an
+ * instance created during the pass is in the store, not in the list). */
+static bool sched_inst_gone(struct sched_pass *p, const struct store_res *insts, size_t n, const char *id)
+{
+	struct store_res r;
+	struct err e;
+
+	if (sched_inst_exists(insts, n, id))
+		return false;
+	if (store_res_get(p->f->store, FLEET_KIND, id, 0, &r, &e) == 0) {
+		store_res_free(&r);
+		return false;
+	}
+	return e.code == ERR_RESOURCE_NOT_FOUND;
+}
+
 static void sched_cleanup(struct sched_pass *p, const struct store_res *insts, size_t ninst)
 {
 	char root[PGBACKUP_PATH_MAX], dir[PGBACKUP_PATH_MAX + 300];
@@ -358,13 +374,13 @@ static void sched_cleanup(struct sched_pass *p, const struct store_res *insts, s
 	struct dirent *de;
 
 	for (size_t i = 0; i < p->nbases; i++)
-		if (!sched_inst_exists(insts, ninst, sched_doc_str(p->bases[i].doc, "DBInstanceId")) &&
-		    strcmp(p->bases[i].status, "running") != 0)
+		if (strcmp(p->bases[i].status, "running") != 0 &&
+		    sched_inst_gone(p, insts, ninst, sched_doc_str(p->bases[i].doc, "DBInstanceId")))
 			backup_base_remove(p->f, p->bases[i].id, &e);
 	if (backup_root(p->f, root, sizeof(root), &e) != 0 || (d = opendir(root)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "postgres-", 9) != 0 || sched_inst_exists(insts, ninst, de->d_name))
+		if (strncmp(de->d_name, "postgres-", 9) != 0 || !sched_inst_gone(p, insts, ninst, de->d_name))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
 		if (pgbackup_remove_tree(dir, &e) == 0)

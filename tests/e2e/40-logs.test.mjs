@@ -323,6 +323,12 @@ describe("error logs", () => {
     await expectCode(errlogs({ LogFilters: [{ Type: "UserName", Compare: "LIKE", Value: ["x"] }] }), BAD_VALUE);
   });
 
+  it("filters by database", async () => {
+    const r = await errlogs({ DatabaseName: "postgres" });
+    assert.ok(r.TotalCount >= 3 && r.Details.every((x) => x.Database === "postgres"));
+    assert.equal((await errlogs({ DatabaseName: "e2e_logs_db" })).TotalCount, 0);
+  });
+
   it("pages", async () => {
     const all = await errlogs();
     const p = await errlogs({ Limit: 2, Offset: 1 });
@@ -419,6 +425,26 @@ describe("tenants", () => {
     assert.ok(!JSON.stringify(ra).includes("tenant-B-marker"), "A never sees B's statements");
     const eb = await cb.DescribeDBErrlogs({ DBInstanceId: b.id, ...range(), Limit: 100 });
     assert.ok(!eb.Details.some((x) => /division by zero|selec/.test(x.ErrMsg)), "A's errors are not in B's log");
+  });
+});
+
+describe("many errors (last: it floods the log)", () => {
+  it("keeps the newest 10000 matches", async () => {
+    const marker = `bulk${Date.now()}`;
+    await withPg(adminOf(a), async (cl) => {
+      for (let i = 0; i < 10050; i++) await cl.query(`select 1/0 as ${marker}_${i}`).catch(() => {});
+    });
+    const r = await waitFor(
+      async () => {
+        const x = await c.DescribeDBErrlogs({ DBInstanceId: a.id, ...range(), SearchKeys: [marker], Offset: 9900, Limit: 100 });
+        return x.Details.at(-1)?.ErrMsg.endsWith(`${marker}_10049`) ? x : null;
+      },
+      { timeoutMs: 20000, intervalMs: 250, what: "the 10050 errors in the log" },
+    );
+    assert.equal(r.TotalCount, 10000);
+    assert.equal(r.Details.length, 100);
+    const first = await c.DescribeDBErrlogs({ DBInstanceId: a.id, ...range(), SearchKeys: [marker], Limit: 1 });
+    assert.ok(first.Details[0].ErrMsg.endsWith(`${marker}_50`), first.Details[0].ErrMsg);
   });
 });
 

@@ -191,7 +191,7 @@ static void test_fast_matches_precise(void **state)
 	char in[512], a[600], b[600];
 	struct sqlnorm ra, rb;
 
-	int iters = getenv("SQLNORM_ITERS") ? atoi(getenv("SQLNORM_ITERS")) : 200000;
+	int iters = getenv("SQLNORM_ITERS") ? (int)strtol(getenv("SQLNORM_ITERS"), NULL, 10) : 200000;
 
 	for (int iter = 0; iter < iters; iter++) {
 		size_t n = 0;

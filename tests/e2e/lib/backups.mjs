@@ -128,8 +128,9 @@ async function run(cmd, args, opts = {}) {
 /**
  * Restore a downloaded base backup file with plain tools: `tar -x` into a
  * scratch PGDATA, then `pg_ctl start` (as the unprivileged `pgfleet` user;
- * PostgreSQL refuses root) on 127.0.0.1 and a free port, with archiving and
- * the log collector off (the service's own settings name its paths).
+ * PostgreSQL refuses root) on 127.0.0.1 and a free port, with archiving,
+ * the log collector and the service's session module off (the service's
+ * own settings name its paths), as README.md tells users to.
  * Resolves with {host, port, stop()}.
  */
 export async function plainRestore(file) {
@@ -140,7 +141,8 @@ export async function plainRestore(file) {
   await run("chown", ["-R", `${NODE_USER}:`, scratch]);
   fs.chmodSync(data, 0o700);
   const port = await freePort();
-  const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories='' -c archive_mode=off -c logging_collector=off`;
+  const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories='' -c archive_mode=off ` +
+    "-c logging_collector=off -c session_preload_libraries=''";
   const ctl = (...args) => run("runuser", ["-u", NODE_USER, "--", `${PG_BIN}/pg_ctl`, "-D", data, ...args]);
   await ctl("-l", path.join(scratch, "server.log"), "-w", "-t", "60", "-o", opts, "start");
   return {
