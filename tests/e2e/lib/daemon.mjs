@@ -10,7 +10,7 @@
 // sanitizer reports ("AddressSanitizer", "LeakSanitizer", "runtime error").
 
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -332,11 +332,35 @@ export class Daemon {
   cleanup() {
     this.killGroup();
     if (process.env.PGFLEET_E2E_KEEP) return;
+    removeInstanceUsers(this.dataDir);
     try {
       fs.rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
       if (this.configPath) fs.rmSync(this.configPath, { force: true });
     } catch (e) {
       console.warn(`could not remove ${this.dataDir}: ${e.message}`);
+    }
+  }
+}
+
+/**
+ * Each instance runs as its own OS user pgf_<id> (created by the daemon as
+ * root); instances left in a test data dir would leave their users behind.
+ */
+function removeInstanceUsers(dataDir) {
+  if (process.getuid() !== 0) return;
+  let nodes = [];
+  try {
+    nodes = fs.readdirSync(path.join(dataDir, "nodes"));
+  } catch {
+    return;
+  }
+  for (const node of nodes) {
+    const m = /^postgres-([a-z0-9]+)-\d+$/.exec(node);
+    if (!m) continue;
+    try {
+      execFileSync("/usr/sbin/userdel", [`pgf_${m[1]}`], { stdio: "ignore" });
+    } catch {
+      // gone already, or a process of it still runs: nothing more to do here
     }
   }
 }
