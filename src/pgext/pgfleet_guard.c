@@ -44,7 +44,7 @@ static bool guard_is_protected(const char *name)
 	if (name == NULL)
 		return false;
 	for (size_t i = 0; i < lengthof(guard_roles); i++)
-		if (pg_strcasecmp(name, guard_roles[i]) == 0 && strcmp(name, guard_roles[i]) == 0)
+		if (strcmp(name, guard_roles[i]) == 0)
 			return true;
 	return false;
 }
@@ -88,12 +88,20 @@ static void guard_create(const CreateRoleStmt *c)
 	}
 }
 
-/* ALTER GROUP r ADD USER x: action +1 on role r. */
+/* ALTER GROUP r ADD USER x: a "rolemembers" option with action +1 on role
+ * r (plain ALTER ROLE also has action +1, without that option). */
 static void guard_alter(const AlterRoleStmt *a)
 {
-	if (a->action > 0 && a->role != NULL && a->role->roletype == ROLESPEC_CSTRING &&
-	    guard_is_protected(a->role->rolename))
-		guard_refuse(a->role->rolename);
+	ListCell *lc;
+
+	if (a->action <= 0 || a->role == NULL || a->role->roletype != ROLESPEC_CSTRING ||
+	    !guard_is_protected(a->role->rolename))
+		return;
+	foreach (lc, a->options) {
+		DefElem *d = (DefElem *)lfirst(lc);
+		if (strcmp(d->defname, "rolemembers") == 0)
+			guard_refuse(a->role->rolename);
+	}
 }
 
 static void guard_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,

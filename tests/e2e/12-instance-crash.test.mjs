@@ -155,7 +155,11 @@ describe("daemon stopped with SIGTERM", () => {
         timeoutMs: 15000,
         what: `${id} to accept connections again`,
       });
-      assert.equal((await c.DescribeDBInstanceAttribute({ DBInstanceId: id })).DBInstance.DBInstanceStatus, "running");
+      // the server may accept connections a moment before its recover task commits "running"
+      await waitFor(async () => (await c.DescribeDBInstanceAttribute({ DBInstanceId: id })).DBInstance.DBInstanceStatus === "running", {
+        timeoutMs: 5000,
+        what: `${id} to be reported running again`,
+      });
     }
     assert.deepEqual(await readRow(inst.a.ip), ["a"]);
   });
