@@ -48,9 +48,9 @@ static json_t *account_view(const struct store_res *r, const char *name)
 	char ct[20], ut[20], pt[20];
 	const char *admin = json_string_value(json_object_get(r->doc, "AdminName")) ?: "";
 
-	instance_time(meta ? json_integer_value(json_object_get(meta, "CreateTime")) : created, ct);
-	instance_time(meta ? json_integer_value(json_object_get(meta, "UpdateTime")) : created, ut);
-	instance_time(meta ? json_integer_value(json_object_get(meta, "PasswordUpdateTime")) : 0, pt);
+	clock_format(meta ? json_integer_value(json_object_get(meta, "CreateTime")) : created, ct);
+	clock_format(meta ? json_integer_value(json_object_get(meta, "UpdateTime")) : created, ut);
+	clock_format(meta ? json_integer_value(json_object_get(meta, "PasswordUpdateTime")) : 0, pt);
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:[]}", "DBInstanceId", r->id, "UserName",
 			 name, "Remark",
 			 meta ? json_string_value(json_object_get(meta, "Remark")) ?: "" : "", "Status", 2,

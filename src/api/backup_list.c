@@ -43,7 +43,7 @@ static json_t *time_json(int64_t t)
 {
 	char buf[20];
 
-	backup_time_format(t, buf);
+	clock_format(t, buf);
 	return json_string(buf);
 }
 

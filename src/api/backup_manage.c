@@ -137,7 +137,7 @@ static json_t *plan_time(const json_t *doc, const char *key, int64_t fallback)
 	char buf[20];
 	int64_t t = (int64_t)json_integer_value(json_object_get(doc, key));
 
-	backup_time_format(t > 0 ? t : fallback, buf);
+	clock_format(t > 0 ? t : fallback, buf);
 	return json_string(buf);
 }
 

@@ -50,8 +50,8 @@ int backup_describe_recovery_time(struct api_ctx *ctx, json_t *out, struct err *
 	if (rc != 0 && e->code != ERR_RESOURCE_NOT_FOUND)
 		return -1;
 	if (rc == 0) {
-		backup_time_format(begin, b);
-		backup_time_format(end, en);
+		clock_format(begin, b);
+		clock_format(end, en);
 	}
 	json_object_set_new(out, "RecoveryBeginTime", json_string(b));
 	json_object_set_new(out, "RecoveryEndTime", json_string(en));
@@ -107,8 +107,8 @@ static int clone_from_time(const struct api_ctx *ctx, const char *src, const cha
 		return e->code == ERR_RESOURCE_NOT_FOUND
 			       ? err_set(e, bad, "Instance %s has no recovery window yet (no usable base backup).", src)
 			       : -1;
-	backup_time_format(begin, b);
-	backup_time_format(end, en);
+	clock_format(begin, b);
+	clock_format(end, en);
 	if (t < begin || t > end || backup_window_of(backup_fleet(ctx), src, t, &begin, &end, &pick, e) != 0)
 		return err_set(e, bad, "RecoveryTargetTime %s is outside the recovery window %s - %s.", when, b, en);
 	if (clone_from_set(ctx, src, pick.id, cp, e) != 0)

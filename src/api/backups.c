@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "api/backup_api.h"
+#include "core/clock.h"
 #include "api/routes.h"
 
 const struct api_handler backup_handlers[] = {
@@ -61,7 +62,7 @@ static json_t *backup_time_json(const json_t *doc, const char *key)
 {
 	char buf[20];
 
-	backup_time_format((int64_t)json_integer_value(json_object_get(doc, key)), buf);
+	clock_format((int64_t)json_integer_value(json_object_get(doc, key)), buf);
 	return json_string(buf);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api/instances.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "store/store.h"
 #include "task/fleet.h"
@@ -44,22 +45,11 @@ int instance_status_allows(const struct store_res *r, const char *const *allowed
 		       "The operation is not allowed while instance %s is %s.", r->id, r->status);
 }
 
-void instance_time(json_int_t t, char out[20])
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	out[0] = '\0';
-	if (t <= 0 || localtime_r(&tt, &tm) == NULL)
-		return;
-	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static json_t *time_json(const json_t *doc, const char *key)
 {
 	char buf[20];
 
-	instance_time(json_integer_value(json_object_get(doc, key)), buf);
+	clock_format(json_integer_value(json_object_get(doc, key)), buf);
 	return json_string(buf);
 }
 
@@ -106,7 +96,7 @@ json_t *instance_view(const struct store_res *r, const struct store_tenant *t)
 	json_t *v = json_object();
 	char updated[20];
 
-	instance_time((json_int_t)r->updated, updated);
+	clock_format((json_int_t)r->updated, updated);
 	json_object_set_new(v, "Region", json_string(doc_str(d, "Region")));
 	json_object_set_new(v, "Zone", json_string(doc_str(d, "Zone")));
 	json_object_set_new(v, "VpcId", json_string(doc_str(d, "VpcId")));

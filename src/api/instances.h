@@ -22,9 +22,6 @@ int instance_status_allows(const struct store_res *r, const char *const *allowed
 /* The DBInstance object of the API for a stored instance. */
 json_t *instance_view(const struct store_res *r, const struct store_tenant *t);
 
-/* "YYYY-MM-DD HH:MM:SS" (local time) of a unix time; "" for 0. */
-void instance_time(json_int_t t, char out[20]);
-
 /* Account name and password rules of the seed (CreateInstances AdminName /
  * AdminPassword, ResetAccountPassword). */
 int instance_check_account_name(const char *name, struct err *e);

@@ -104,7 +104,7 @@ static json_t *params_last_modified(const json_t *doc)
 	json_array_foreach(json_object_get(doc, PARAMS_EVENTS), i, ev) {
 		if (strcmp(json_string_value(json_object_get(ev, "State")) ?: "", PARAMS_STATE_SUCCESS) != 0)
 			continue;
-		instance_time(json_integer_value(json_object_get(ev, "EffectiveTime")), t);
+		clock_format(json_integer_value(json_object_get(ev, "EffectiveTime")), t);
 		json_object_set_new(out, json_string_value(json_object_get(ev, "ParamName")) ?: "", json_string(t));
 	}
 	return out;
@@ -345,8 +345,8 @@ static json_t *params_event_info(const json_t *ev)
 {
 	char mt[20], et[20];
 
-	instance_time(json_integer_value(json_object_get(ev, "ModifyTime")), mt);
-	instance_time(json_integer_value(json_object_get(ev, "EffectiveTime")), et);
+	clock_format(json_integer_value(json_object_get(ev, "ModifyTime")), mt);
+	clock_format(json_integer_value(json_object_get(ev, "EffectiveTime")), et);
 	return json_pack("{s:O, s:O, s:O, s:s, s:s, s:O, s:O, s:O}", "ParamName", json_object_get(ev, "ParamName"),
 			 "OldValue", json_object_get(ev, "OldValue"), "NewValue", json_object_get(ev, "NewValue"),
 			 "ModifyTime", mt, "EffectiveTime", et, "State", json_object_get(ev, "State"), "Operator",

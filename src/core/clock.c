@@ -23,3 +23,14 @@ void clock_set_offset(int64_t seconds)
 {
 	atomic_store(&clock_off, seconds);
 }
+
+void clock_format(int64_t t, char out[20])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	out[0] = '\0';
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL)
+		return;
+	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}

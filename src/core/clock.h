@@ -13,6 +13,9 @@
 /* Unix seconds: the system clock plus the operator's offset. */
 int64_t clock_now(void);
 
+/* "YYYY-MM-DD HH:MM:SS" in local time, as the API shows times; "" for t <= 0. */
+void clock_format(int64_t t, char out[20]);
+
 /* The current offset in seconds, and setting it (thread-safe). */
 int64_t clock_offset(void);
 void clock_set_offset(int64_t seconds);

@@ -82,7 +82,6 @@ int backup_install_archiver(const struct fleet *f, struct err *e);
 /* "YYYY-MM-DD HH:MM:SS" (local time) <-> unix seconds. Parsing is strict
  * (exact shape, a real date); -1 otherwise. Formatting 0 gives "". */
 int backup_time_parse(const char *s, int64_t *out);
-void backup_time_format(int64_t t, char out[20]);
 
 /* "HH:MM:SS" -> seconds of the day; -1 when malformed. */
 int backup_hms_parse(const char *s);
@@ -189,9 +188,8 @@ int backup_settings(const struct fleet *f, const char *inst, struct pgbackup_set
 /* ---- tasks ------------------------------------------------------------------------------------- */
 
 /* The clone task's steps (backup_clone_task.c), for the kinds table:
- * OS user, address, flush the source's WAL, stage, restore, recover,
+ * (OS user: fleet_step_os_user), address, flush the source's WAL, stage, restore, recover,
  * finish; and its failure step. */
-int backup_clone_user(struct task_run *run, struct err *e);
 int backup_clone_alloc(struct task_run *run, struct err *e);
 int backup_clone_flush(struct task_run *run, struct err *e);
 int backup_clone_stage(struct task_run *run, struct err *e);

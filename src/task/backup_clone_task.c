@@ -59,17 +59,6 @@ static const char *clone_param(const struct task_run *run, const char *key)
 	return json_string_value(json_object_get(run->task->params, key));
 }
 
-static int clone_load(struct task_run *run, struct store_res *r, struct pgnode *n, struct err *e)
-{
-	if (store_res_get(run->store, FLEET_KIND, run->task->resource, 0, r, e) != 0)
-		return -1;
-	if (fleet_primary_node(run->ctx, r->doc, n, e) != 0) {
-		store_res_free(r);
-		return -1;
-	}
-	return 0;
-}
-
 /* BACKUP_ROOT/<clone>/restore (and /wal): what recovery reads. */
 static int clone_stage_dir(struct task_run *run, const char *sub, char *out, size_t cap, struct err *e)
 {
@@ -111,42 +100,6 @@ static int mut_status(struct store_res *r, void *arg, struct err *e)
 
 /* ---- user, alloc, flush ---- */
 
-/* The OS user of instance `id`: "pgf_" + the id's random part (the name
- * instance.create gives, which instance.destroy removes). */
-static void clone_os_user(const char *id, char out[32])
-{
-	const char *tail = strchr(id, '-');
-
-	snprintf(out, 32, "pgf_%.24s", tail ? tail + 1 : id);
-}
-
-static int mut_os_user(struct store_res *r, void *arg, struct err *e)
-{
-	struct task_run *run = arg;
-
-	json_object_set(r->doc, "OsUser", json_object_get(run->task->params, "OsUser"));
-	json_object_set(r->doc, "OsUid", json_object_get(run->task->params, "OsUid"));
-	json_object_set(r->doc, "OsGid", json_object_get(run->task->params, "OsGid"));
-	return 0;
-}
-
-int backup_clone_user(struct task_run *run, struct err *e)
-{
-	struct pgnode_user u;
-	char name[32];
-
-	clone_os_user(run->task->resource, name);
-	if (pgnode_user_ensure_named(name, &u, e) != 0)
-		return -1;
-	if (!u.set_ids)
-		return 0; /* not root: every server runs as the daemon's user */
-	json_object_set_new(run->task->params, "OsUser", json_string(u.name));
-	json_object_set_new(run->task->params, "OsUid", json_integer((json_int_t)u.uid));
-	json_object_set_new(run->task->params, "OsGid", json_integer((json_int_t)u.gid));
-	run->mutate = mut_os_user;
-	run->mutate_arg = run;
-	return 0;
-}
 
 
 int backup_clone_alloc(struct task_run *run, struct err *e)
@@ -274,7 +227,7 @@ int backup_clone_stage(struct task_run *run, struct err *e)
 
 	if (src == NULL || id == NULL || file == NULL || strchr(file, '/') != NULL)
 		return err_set(e, ERR_INTERNAL_ERROR, "clone task without its backup");
-	if (clone_load(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	if (backup_dirs_ensure(run->ctx, run->task->resource, n.user, e) == 0 &&
 	    clone_stage_dir(run, "", stage, sizeof(stage), e) == 0 && clone_stage_dir(run, "/wal", wal, sizeof(wal), e) == 0 &&
@@ -321,7 +274,7 @@ int backup_clone_restore(struct task_run *run, struct err *e)
 	bool changed;
 	int rc = -1;
 
-	if (clone_load(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	c.memory_mb = (int)json_integer_value(json_object_get(r.doc, "MemoryMb"));
 	c.cpu = (int)json_integer_value(json_object_get(r.doc, "Cpu"));
@@ -385,7 +338,7 @@ int backup_clone_recover(struct task_run *run, struct err *e)
 	int64_t deadline = clock_now() + CLONE_RECOVER_TIMEOUT_S;
 	int state = 0, rc = -1;
 
-	if (clone_load(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	while (clock_now() < deadline) {
 		struct err se;
@@ -434,7 +387,7 @@ int backup_clone_finish(struct task_run *run, struct err *e)
 	bool changed;
 	int rc = -1;
 
-	if (clone_load(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	if (clone_own_password(run, r.doc, e) == 0 && clone_settings(run, &n, false, &changed, e) == 0 &&
 	    (!changed || pgnode_reload(&n, e) == 0))
@@ -456,7 +409,7 @@ int backup_clone_failed(struct task_run *run, struct err *e)
 	char dir[PGBACKUP_PATH_MAX];
 	struct err ce;
 
-	if (clone_load(run, &r, &n, &ce) == 0) {
+	if (fleet_load_node(run, &r, &n, &ce) == 0) {
 		if (pgnode_remove(&n, &ce) != 0)
 			log_warn(run->task->resource, "cleanup: %s", err_message(&ce, ERR_LANG_EN));
 		store_res_free(&r);
@@ -464,7 +417,7 @@ int backup_clone_failed(struct task_run *run, struct err *e)
 	if (backup_inst_dir(run->ctx, run->task->resource, dir, sizeof(dir), &ce) == 0)
 		pgbackup_remove_tree(dir, &ce);
 	store_addr_release(run->store, run->task->resource, &ce);
-	clone_os_user(run->task->resource, dir);
+	fleet_os_user_name(run->task->resource, dir);
 	if (pgnode_user_remove(dir, &ce) != 0)
 		log_warn(run->task->resource, "remove OS user %s: %s", dir, err_message(&ce, ERR_LANG_EN));
 	json_object_del(run->task->params, "SourcePassword");

@@ -3,6 +3,7 @@
  * plans, and the base backup records (submission and removal).
  */
 #include "task/backup.h"
+#include "lib/install.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,72 +106,19 @@ int backup_dirs_ensure(const struct fleet *f, const char *inst, const struct pgn
 	return pgbackup_mkdir(sub, 0700, u, e);
 }
 
-/* Read all of `path` (at most BACKUP_COPY_MAX bytes); *buf malloc'd. */
-static int backup_slurp(const char *path, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	ssize_t n = -1;
-
-	*buf = NULL;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size <= BACKUP_COPY_MAX &&
-	    (*buf = malloc((size_t)st.st_size)) != NULL)
-		n = pread(fd, *buf, (size_t)st.st_size, 0);
-	close(fd);
-	if (n != (ssize_t)st.st_size) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
-/* Write `buf` to dst atomically with mode 0755. */
-static int backup_install_file(const char *dst, const char *buf, size_t len, struct err *e)
-{
-	char tmp[PGBACKUP_PATH_MAX + 8];
-	int fd;
-	int rc = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0755);
-	if (fd < 0)
-		return err_set(e, ERR_INTERNAL_ERROR, "open %s: %s", tmp, strerror(errno));
-	if (write(fd, buf, len) != (ssize_t)len || fchmod(fd, 0755) != 0 || fsync(fd) != 0)
-		rc = err_set(e, ERR_INTERNAL_ERROR, "write %s: %s", tmp, strerror(errno));
-	close(fd);
-	if (rc == 0 && rename(tmp, dst) != 0)
-		rc = err_set(e, ERR_INTERNAL_ERROR, "rename %s: %s", tmp, strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
-}
-
 int backup_install_archiver(const struct fleet *f, struct err *e)
 {
 	char exe[PATH_MAX], src[PATH_MAX + 32], dst[PGBACKUP_PATH_MAX], bin[PGBACKUP_PATH_MAX];
-	char *want = NULL, *have = NULL;
-	size_t wlen = 0, hlen = 0;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	int rc = 0;
 
-	if (n <= 0 || backup_archiver_path(f, dst, sizeof(dst), e) != 0)
-		return n <= 0 ? err_set(e, ERR_INTERNAL_ERROR, "readlink /proc/self/exe: %s", strerror(errno)) : -1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(src, sizeof(src), "%s/%s", exe, BACKUP_ARCHIVER);
-	if (backup_fmt(bin, sizeof(bin), e, "%s/bin%s%s", f->cfg->data_dir, "", "") != 0)
+	if (install_exe_dir(exe, sizeof(exe), e) != 0 || backup_archiver_path(f, dst, sizeof(dst), e) != 0 ||
+	    backup_fmt(bin, sizeof(bin), e, "%s/bin%s%s", f->cfg->data_dir, "", "") != 0)
 		return -1;
-	if (backup_slurp(src, &want, &wlen) != 0)
+	snprintf(src, sizeof(src), "%s/%s", exe, BACKUP_ARCHIVER);
+	if (access(src, X_OK) != 0)
 		return err_set(e, ERR_INTERNAL_ERROR, "the archiver %s is missing: WAL archiving will fail", src);
-	if (backup_slurp(dst, &have, &hlen) != 0 || hlen != wlen || memcmp(have, want, wlen) != 0)
-		rc = pgbackup_mkdir(bin, 0711, NULL, e) == 0 ? backup_install_file(dst, want, wlen, e) : -1;
-	free(want);
-	free(have);
-	return rc;
+	if (pgbackup_mkdir(bin, 0711, NULL, e) != 0)
+		return -1;
+	return install_file(src, dst, 0755, e);
 }
 
 /* ---- times and ids ------------------------------------------------------------------------ */
@@ -202,16 +150,6 @@ int backup_time_parse(const char *s, int64_t *out)
 	return 0;
 }
 
-void backup_time_format(int64_t t, char out[20])
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	out[0] = '\0';
-	if (t <= 0 || localtime_r(&tt, &tm) == NULL)
-		return;
-	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
 
 int backup_hms_parse(const char *s)
 {

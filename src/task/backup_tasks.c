@@ -311,7 +311,7 @@ static int base_step_copy(struct task_run *run, struct err *e)
 	return base_step(run, base_copy, e);
 }
 
-static const task_step_fn clone_steps[] = { backup_clone_user, backup_clone_alloc, backup_clone_flush,
+static const task_step_fn clone_steps[] = { fleet_step_os_user, backup_clone_alloc, backup_clone_flush,
 					     backup_clone_stage, backup_clone_restore, backup_clone_recover,
 					     backup_clone_finish };
 

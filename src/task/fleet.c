@@ -164,6 +164,17 @@ int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *
 	return 0;
 }
 
+int fleet_load_node(struct task_run *run, struct store_res *r, struct pgnode *n, struct err *e)
+{
+	if (store_res_get(run->store, FLEET_KIND, run->task->resource, 0, r, e) != 0)
+		return -1;
+	if (fleet_primary_node(run->ctx, r->doc, n, e) != 0) {
+		store_res_free(r);
+		return -1;
+	}
+	return 0;
+}
+
 int fleet_connect(const json_t *doc, const char *dbname, PGconn **out, struct err *e)
 {
 	struct pgsql_target t = {

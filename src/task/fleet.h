@@ -61,6 +61,17 @@ void fleet_supervise(struct fleet *f);
 /* The pgnode of an instance document's primary node. */
 int fleet_primary_node(const struct fleet *f, const json_t *doc, struct pgnode *n, struct err *e);
 
+/* The task's instance (run->task->resource) and its primary node; the
+ * caller frees r with store_res_free. */
+int fleet_load_node(struct task_run *run, struct store_res *r, struct pgnode *n, struct err *e);
+
+/* The OS user of instance `id`: "pgf_" + the id's random part. */
+void fleet_os_user_name(const char *id, char out[32]);
+
+/* Task step: create the instance's own OS user and record it (OsUser,
+ * OsUid, OsGid) in the instance document (instance_tasks.c). */
+int fleet_step_os_user(struct task_run *run, struct err *e);
+
 /* Ask the warmer thread to top up the spare copies of every template
  * (never blocks; used after a creation took one). */
 void fleet_warm_request(struct fleet *f);

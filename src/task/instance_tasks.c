@@ -71,20 +71,6 @@ static int mut_created(struct store_res *r, void *arg, struct err *e)
 
 /* ---- helpers ---- */
 
-/* Load the task's instance and its primary node. */
-static int load_node(struct task_run *run, struct store_res *r, struct pgnode *n, struct err *e)
-{
-	struct fleet *f = run->ctx;
-
-	if (store_res_get(run->store, FLEET_KIND, run->task->resource, 0, r, e) != 0)
-		return -1;
-	if (fleet_primary_node(f, r->doc, n, e) != 0) {
-		store_res_free(r);
-		return -1;
-	}
-	return 0;
-}
-
 static void node_conf(const json_t *doc, struct pgnode_conf *c)
 {
 	c->memory_mb = (int)json_integer_value(json_object_get(doc, "MemoryMb"));
@@ -98,7 +84,7 @@ static int step_start(struct task_run *run, struct err *e)
 	struct pgnode n;
 	int rc;
 
-	if (load_node(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	rc = pgnode_start(&n, PGNODE_START_TIMEOUT_MS, e);
 	store_res_free(&r);
@@ -111,7 +97,7 @@ static int step_stop(struct task_run *run, struct err *e)
 	struct pgnode n;
 	int rc;
 
-	if (load_node(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	rc = pgnode_stop(&n, PGNODE_STOP_FAST, PGNODE_STOP_TIMEOUT_MS, e);
 	store_res_free(&r);
@@ -120,8 +106,7 @@ static int step_stop(struct task_run *run, struct err *e)
 
 /* ---- instance.create ---- */
 
-/* The instance's OS user name: "pgf_" + the id's random part. */
-static void os_user_name(const char *id, char out[32])
+void fleet_os_user_name(const char *id, char out[32])
 {
 	const char *tail = strchr(id, '-');
 
@@ -142,12 +127,12 @@ static int mut_os_user(struct store_res *r, void *arg, struct err *e)
  * so that a tenant who reaches OS level through its server (COPY PROGRAM
  * after granting itself pg_execute_server_program, which CREATEROLE allows
  * in PostgreSQL 15) can touch only its own instance. */
-static int create_user(struct task_run *run, struct err *e)
+int fleet_step_os_user(struct task_run *run, struct err *e)
 {
 	struct pgnode_user u;
 	char name[32];
 
-	os_user_name(run->task->resource, name);
+	fleet_os_user_name(run->task->resource, name);
 	if (pgnode_user_ensure_named(name, &u, e) != 0)
 		return -1;
 	if (!u.set_ids)
@@ -165,7 +150,7 @@ static int remove_os_user(struct task_run *run, struct err *e)
 {
 	char name[32];
 
-	os_user_name(run->task->resource, name);
+	fleet_os_user_name(run->task->resource, name);
 	return pgnode_user_remove(name, e);
 }
 
@@ -191,7 +176,7 @@ static int create_node(struct task_run *run, struct err *e)
 	char tpl[PATH_MAX];
 	int rc = -1;
 
-	if (load_node(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return -1;
 	node_conf(r.doc, &c);
 	if (pgnode_template_ensure(f->templates_root, n.bin_dir,
@@ -273,7 +258,7 @@ static int create_failed(struct task_run *run, struct err *e)
 	struct store_res r;
 	struct pgnode n;
 
-	if (load_node(run, &r, &n, e) == 0) {
+	if (fleet_load_node(run, &r, &n, e) == 0) {
 		if (pgnode_remove(&n, e) != 0)
 			log_warn(run->task->resource, "cleanup: %s", err_message(e, ERR_LANG_EN));
 		store_res_free(&r);
@@ -286,7 +271,7 @@ static int create_failed(struct task_run *run, struct err *e)
 	return 0;
 }
 
-static const task_step_fn create_steps[] = { create_user, create_alloc, create_node, step_start, create_accounts };
+static const task_step_fn create_steps[] = { fleet_step_os_user, create_alloc, create_node, step_start, create_accounts };
 
 /* ---- restart, recover, isolate, disisolate ---- */
 

@@ -181,17 +181,6 @@ static int mut_failed(struct store_res *r, void *arg, struct err *e)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static int load_node(struct task_run *run, struct store_res *r, struct pgnode *n, struct err *e)
-{
-	if (store_res_get(run->store, FLEET_KIND, run->task->resource, 0, r, e) != 0)
-		return -1;
-	if (fleet_primary_node(run->ctx, r->doc, n, e) != 0) {
-		store_res_free(r);
-		return -1;
-	}
-	return 0;
-}
-
 static bool params_restart(const struct task_run *run)
 {
 	return json_is_true(json_object_get(run->task->params, "Restart"));
@@ -269,7 +258,7 @@ static int step_snapshot(struct task_run *run, struct err *e)
 
 	if (json_object_get(run->task->params, "AutoConf") != NULL)
 		return 0;
-	if (load_node(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return params_fail(run, "the instance's files could not be read; nothing was changed");
 	rc = pgparams_autoconf_read(&n, &text, e);
 	store_res_free(&r);
@@ -327,7 +316,7 @@ static int step_stop(struct task_run *run, struct err *e)
 
 	if (!params_restart(run))
 		return 0;
-	if (load_node(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return params_fail(run, "the instance could not be read");
 	rc = pgnode_stop(&n, PGNODE_STOP_FAST, PGNODE_STOP_TIMEOUT_MS, e);
 	store_res_free(&r);
@@ -344,7 +333,7 @@ static int step_start(struct task_run *run, struct err *e)
 		json_object_del(run->task->params, "AutoConf"); /* done: not kept in the task row */
 		return 0;
 	}
-	if (load_node(run, &r, &n, e) != 0)
+	if (fleet_load_node(run, &r, &n, e) != 0)
 		return params_fail(run, "the instance could not be read");
 	rc = pgnode_start(&n, PGNODE_START_TIMEOUT_MS, e);
 	if (rc != 0)
@@ -403,7 +392,7 @@ static int params_failed(struct task_run *run, struct err *e)
 	struct pgnode n;
 	bool running = false;
 
-	if (load_node(run, &r, &n, e) == 0) {
+	if (fleet_load_node(run, &r, &n, e) == 0) {
 		running = params_undo(run, &n, tail, sizeof(tail));
 		store_res_free(&r);
 	}
