@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "task/backup.h"
 
 #define T0 1767225600   /* 2026-01-01 00:00:00 UTC, a Thursday */
@@ -31,9 +32,9 @@ static void test_times(void **state)
 
 	assert_int_equal(backup_time_parse("2026-01-01 00:00:00", &t), 0);
 	assert_int_equal(t, T0);
-	backup_time_format(T0 + 3723, buf);
+	clock_format(T0 + 3723, buf);
 	assert_string_equal(buf, "2026-01-01 01:02:03");
-	backup_time_format(0, buf);
+	clock_format(0, buf);
 	assert_string_equal(buf, "");
 	assert_int_equal(backup_time_parse("2026-02-30 00:00:00", &t), -1); /* no such day */
 	assert_int_equal(backup_time_parse("2026-01-01 24:00:00", &t), -1);
