@@ -40,7 +40,7 @@
 
 #define GW_API_VERSION "2017-03-12"
 #define GW_MAX_HEADERS 64
-#define GW_CONN_MEMORY (64u * 1024u)    /* per-connection header/URI pool: a 32 KB GET
+#define GW_CONN_MEMORY (40u * 1024u)    /* per-connection header/URI pool: a 32 KB GET
                                            plus headers; libmicrohttpd clears it per
                                            request, so bigger costs throughput */
 #define GW_DRAIN_FACTOR 4               /* an oversize body up to 4x the cap is read
@@ -51,8 +51,22 @@
 
 static const struct route *const gw_route_tables[] = { metrics_routes, backup_routes };
 
+/* Recently used keys, so that a request does not wait for SQLite (whose
+ * lock the audit-log flush holds for a batch). An entry lives
+ * GW_KEY_TTL_MS: a key disabled in the store stops working within that. */
+#define GW_KEY_SLOTS 256
+#define GW_KEY_TTL_MS 2000
+
+struct gw_key_entry {
+	struct store_key key;
+	struct store_tenant tenant;
+	int64_t expires_ms;       /* 0: empty */
+};
+
 struct gateway {
 	struct MHD_Daemon *mhd;
+	pthread_mutex_t key_lock;
+	struct gw_key_entry keys[GW_KEY_SLOTS];
 	const struct api_services *svc;
 	const struct config *cfg;
 	struct store *store;
@@ -111,11 +125,18 @@ static void gw_uuid(char out[37])
 		for (size_t i = 0; i < sizeof(b); i++)
 			b[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 8) ^ (uint64_t)rand());
 	}
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[b[i] >> 4];
+		*o++ = hex[b[i] & 15];
+	}
+	*o = '\0';
 }
 
 /* ---- per-request state ---- */
@@ -196,9 +217,46 @@ static int gw_body_append(struct gw_req *r, const char *data, size_t n)
 
 /* ---- the gate ---- */
 
+/* FNV-1a over the SecretId: its slot in the key cache. */
+static size_t gw_key_slot(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % GW_KEY_SLOTS;
+}
+
+/* The tenant and key of SecretId `id`: from the cache, else the store. */
+static int gw_key_lookup(struct gateway *gw, const char *id, struct store_tenant *t, struct store_key *k,
+			 struct err *e)
+{
+	struct gw_key_entry *slot = &gw->keys[gw_key_slot(id)];
+	int64_t now = gw_now_ms();
+	int hit;
+
+	pthread_mutex_lock(&gw->key_lock);
+	hit = slot->expires_ms > now && strcmp(slot->key.secret_id, id) == 0;
+	if (hit) {
+		*t = slot->tenant;
+		*k = slot->key;
+	}
+	pthread_mutex_unlock(&gw->key_lock);
+	if (hit)
+		return 0;
+	if (store_key_lookup(gw->store, id, t, k, e) != 0)
+		return -1;
+	pthread_mutex_lock(&gw->key_lock);
+	slot->tenant = *t;
+	slot->key = *k;
+	slot->expires_ms = now + GW_KEY_TTL_MS;
+	pthread_mutex_unlock(&gw->key_lock);
+	return 0;
+}
+
 static int gw_authenticate(struct gw_call *c)
 {
-	if (store_key_lookup(c->gw->store, c->d.secret_id, &c->tenant, &c->key, &c->e) != 0)
+	if (gw_key_lookup(c->gw, c->d.secret_id, &c->tenant, &c->key, &c->e) != 0)
 		return -1;
 	return sign_verify(&c->http, &c->d, c->key.secret_key, gw_now_ms() / 1000,
 			   c->gw->cfg->signature_window_s, &c->e);
@@ -561,6 +619,7 @@ int gateway_start(struct gateway **out, const struct api_services *svc, struct e
 	gw->cfg = cfg;
 	gw->store = svc->store;
 	pthread_mutex_init(&gw->log_lock, NULL);
+	pthread_mutex_init(&gw->key_lock, NULL);
 	gw->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		gw_access_cb, gw, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -621,6 +680,7 @@ void gateway_stop(struct gateway *gw)
 	gateway_flush_log(gw);
 	rl_destroy(gw->rl);
 	pthread_mutex_destroy(&gw->log_lock);
+	pthread_mutex_destroy(&gw->key_lock);
 	free(gw->logq);
 	free(gw);
 }
