@@ -15,8 +15,12 @@
  *
  * By default records come through pglog_reader (read() into a buffer, as
  * the daemon reads); --mmap maps the file and calls pglog_parse on the
- * mapping instead (no copy). `run` splits the file into THREADS byte ranges at lines that look like a
- * record start, aggregates each range in its own thread, and then checks
+ * mapping instead (no copy); each thread fills the page tables a few MB
+ * ahead of itself and empties them behind itself (madvise), so that
+ * neither happens serially at mmap or munmap time. `run` splits the file
+ * into 8 x THREADS byte ranges at lines that look like a record start,
+ * THREADS workers aggregate a range at a time (the next free one, so a
+ * thread slowed by other work on the machine takes fewer), and then checks
  * the guesses: range i is valid when range i-1's last record ended exactly
  * where range i began; an invalid range (its start was inside a quoted
  * field) is parsed again from where range i-1 really ended. So the result
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +44,8 @@
 #include "pg/slowq.h"
 
 #define LB_THREADS_MAX 64
+#define LB_PARTS_PER_THREAD 8    /* ranges per thread: a thread slowed by other work takes fewer */
+#define LB_PARTS_MAX (LB_THREADS_MAX * LB_PARTS_PER_THREAD)
 
 /* ---- generation ---- */
 
@@ -167,8 +174,43 @@ struct lb_part {
 	bool parse_only;       /* LB_PARSE_ONLY=1: records only (to time the parser alone) */
 	const char *map;       /* --mmap: the whole file */
 	off_t size;
-	pthread_t th;
 };
+
+#define LB_POPULATE_AHEAD (8u << 20)
+
+static bool lb_populate_all;   /* LB_POPULATE_ALL=1: MAP_POPULATE instead (to compare) */
+
+/* Fill the page tables of the next LB_POPULATE_AHEAD bytes from `from`
+ * in one call (instead of a fault per few pages); returns the new end. */
+static const char *lb_populate(const char *from, const char *end)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const char *a = (const char *)((uintptr_t)from & ~(page - 1));
+	const char *to = (size_t)(end - from) > LB_POPULATE_AHEAD ? from + LB_POPULATE_AHEAD : end;
+
+#ifdef MADV_POPULATE_READ
+	madvise((void *)a, (size_t)(to - a), MADV_POPULATE_READ);
+#else
+	madvise((void *)a, (size_t)(to - a), MADV_WILLNEED);
+#endif
+	return to;
+}
+
+/* Empty the page tables of [from, to) (whole pages; bytes already
+ * parsed), so that this thread, not munmap() at the end, does it. The
+ * mapping stays valid: a page read again is mapped again from the cache.
+ * Returns the new start. */
+static const char *lb_release(const char *from, const char *to)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const char *a = (const char *)(((uintptr_t)from + page - 1) & ~(page - 1));
+	const char *b = (const char *)((uintptr_t)to & ~(page - 1));
+
+	if (b <= a)
+		return from;
+	madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+	return b;
+}
 
 /* The same over a mapping of the whole file (--mmap): no read() copies. */
 static void lb_part_run_mapped(struct lb_part *p)
@@ -177,11 +219,17 @@ static void lb_part_run_mapped(struct lb_part *p)
 	struct slowq_scratch sc = { 0 };
 	struct slowq_stmt s;
 	const char *q = p->map + p->start, *end = p->map + p->size;
+	const char *mapped = q;   /* page tables filled up to here */
+	const char *released = q; /* and emptied up to here */
 
 	memset(&rec, 0, sizeof(rec));
 	slowq_agg_init(&p->agg, 0, 0, 0);
 	while (q < end && (p->stop < 0 || q - p->map < p->stop)) {
 		size_t used;
+		if (q + LB_POPULATE_AHEAD / 2 > mapped && mapped < end && !lb_populate_all) {
+			mapped = lb_populate(mapped, end);
+			released = lb_release(released, q);
+		}
 		enum pglog_status st = pglog_parse(q, (size_t)(end - q), &rec, &used);
 		if (st == PGLOG_INCOMPLETE)
 			break;
@@ -261,9 +309,57 @@ static double lb_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* An order-independent checksum of the groups (keys, texts, counts,
+ * min/max durations to the bit, total duration to the microsecond - its
+ * sum depends on the order of additions -, times, clients): equal
+ * aggregates give equal sums whatever the thread count. */
+static uint64_t lb_checksum(const struct slowq_agg *a)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < a->ngroups; i++) {
+		const struct slowq_group *g = &a->groups[i];
+		uint64_t h = 1469598103934665603ull;
+		char line[256];
+		uint64_t min_bits, max_bits;   /* single durations: compared to the bit */
+		memcpy(&min_bits, &g->min_ms, 8);
+		memcpy(&max_bits, &g->max_ms, 8);
+		int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %lld %" PRIx64 " %" PRIx64 " %" PRId64
+				 " %" PRId64 " %s %d", g->key, g->calls, (long long)llround(g->total_ms * 1000), min_bits,
+				 max_bits, g->first_ms, g->last_ms, g->client, g->client_mixed);
+		const char *parts[4] = { line, g->query, g->user, g->db };
+		for (int k = 0; k < 4; k++)
+			for (const char *c = parts[k]; *c != '\0'; c++)
+				h = (h ^ (unsigned char)*c) * 1099511628211ull;
+		(void)n;
+		sum += h;
+	}
+	return sum;
+}
+
+/* The ranges, taken in order by the worker threads. */
+struct lb_queue {
+	struct lb_part *parts;
+	int nparts;
+	int next;                /* atomically incremented */
+};
+
+static void *lb_worker(void *arg)
+{
+	struct lb_queue *q = arg;
+	int i;
+
+	while ((i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED)) < q->nparts)
+		lb_part_run(&q->parts[i]);
+	return NULL;
+}
+
 static int lb_run(const char *path, int nthreads, bool mapped)
 {
-	struct lb_part parts[LB_THREADS_MAX];
+	static struct lb_part parts[LB_PARTS_MAX];
+	pthread_t th[LB_THREADS_MAX];
+	int nparts = nthreads == 1 ? 1 : nthreads * LB_PARTS_PER_THREAD;
+	struct lb_queue queue = { .parts = parts, .nparts = nparts, .next = 0 };
 	struct slowq_agg total;
 	struct stat st;
 	int fd = open(path, O_RDONLY);
@@ -277,28 +373,31 @@ static int lb_run(const char *path, int nthreads, bool mapped)
 	memset(parts, 0, sizeof(parts));
 	const char *map = NULL;
 	if (mapped) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		/* not MAP_POPULATE: that maps the whole file in this thread before
+		 * any work starts; each thread maps in its own range (below) */
+		lb_populate_all = getenv("LB_POPULATE_ALL") != NULL;
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (lb_populate_all ? MAP_POPULATE : 0), fd, 0);
 		if (map == MAP_FAILED) {
 			perror("mmap");
 			return 1;
 		}
 	}
-	for (int i = 0; i < nthreads; i++) {
+	for (int i = 0; i < nparts; i++) {
 		parts[i].map = map;
 		parts[i].size = st.st_size;
 		parts[i].path = path;
 		parts[i].parse_only = getenv("LB_PARSE_ONLY") != NULL;
-		parts[i].start = i == 0 ? 0 : lb_guess(fd, st.st_size / nthreads * i, st.st_size);
+		parts[i].start = i == 0 ? 0 : lb_guess(fd, st.st_size / nparts * i, st.st_size);
 	}
 	close(fd);
-	for (int i = 0; i < nthreads; i++) {
-		parts[i].stop = i + 1 < nthreads ? parts[i + 1].start : -1;
-		pthread_create(&parts[i].th, NULL, lb_part_run, &parts[i]);
-	}
+	for (int i = 0; i < nparts; i++)
+		parts[i].stop = i + 1 < nparts ? parts[i + 1].start : -1;
 	for (int i = 0; i < nthreads; i++)
-		pthread_join(parts[i].th, NULL);
+		pthread_create(&th[i], NULL, lb_worker, &queue);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
 	/* check the guesses; parse again from the true boundary where wrong */
-	for (int i = 1; i < nthreads; i++) {
+	for (int i = 1; i < nparts; i++) {
 		if (parts[i - 1].end == parts[i].start)
 			continue;
 		slowq_agg_free(&parts[i].agg);
@@ -313,7 +412,7 @@ static int lb_run(const char *path, int nthreads, bool mapped)
 		lb_part_run(&parts[i]);
 	}
 	slowq_agg_init(&total, 0, 0, 0);
-	for (int i = 0; i < nthreads; i++) {
+	for (int i = 0; i < nparts; i++) {
 		if (parts[i].rc < 0) {
 			fprintf(stderr, "logbench: read error\n");
 			return 1;
@@ -328,9 +427,9 @@ static int lb_run(const char *path, int nthreads, bool mapped)
 		munmap((void *)map, (size_t)st.st_size);
 	printf("{\"bytes\": %lld, \"seconds\": %.3f, \"mb_per_s\": %.1f, \"records\": %" PRIu64 ", \"slow\": %" PRIu64
 	       ", \"groups\": %zu, \"calls\": %" PRIu64 ", \"threads\": %d, \"io\": \"%s\", \"reparsed_bytes\": %" PRIu64
-	       "}\n",
+	       ", \"checksum\": \"%016" PRIx64 "\"}\n",
 	       (long long)st.st_size, secs, (double)st.st_size / 1048576.0 / secs, records, slow, total.ngroups,
-	       total.total_calls, nthreads, mapped ? "mmap" : "read", reparsed);
+	       total.total_calls, nthreads, mapped ? "mmap" : "read", reparsed, lb_checksum(&total));
 	slowq_agg_free(&total);
 	return 0;
 }

@@ -12,7 +12,8 @@
 # Rows: logbench with read() into a buffer (pglog_reader, what the daemon
 # does) on 1 and 2 threads, and with the file mapped (--mmap) on 2 threads;
 # `wc -l`. Each figure is the median of ROUNDS runs; the target compares the
-# best logbench row with wc -l.
+# best logbench row with wc -l. Every run prints a checksum of the whole
+# aggregate; the script fails unless all runs agree.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,11 +62,21 @@ for r in $(seq 1 "$ROUNDS"); do
 	RUNS[wc]+=" $(timed wc -l "$FILE")"
 	RUNS[read1]+=" $(timed "$TMP/logbench" run "$FILE" 1)"
 	cp "$TMP/last.out" "$TMP/read1.json"
+	grep -o '"checksum": "[0-9a-f]*"' "$TMP/last.out" >>"$TMP/sums"
 	RUNS[read2]+=" $(timed "$TMP/logbench" run "$FILE" 2)"
 	cp "$TMP/last.out" "$TMP/read2.json"
+	grep -o '"checksum": "[0-9a-f]*"' "$TMP/last.out" >>"$TMP/sums"
 	RUNS[mmap2]+=" $(timed "$TMP/logbench" run "$FILE" 2 --mmap)"
 	cp "$TMP/last.out" "$TMP/mmap2.json"
+	grep -o '"checksum": "[0-9a-f]*"' "$TMP/last.out" >>"$TMP/sums"
 done
+# every run must have computed the same aggregate (see lb_checksum)
+if [ "$(sort -u "$TMP/sums" | wc -l)" -ne 1 ]; then
+	log "the runs disagree on the aggregate:"
+	sort "$TMP/sums" | uniq -c >&2
+	exit 1
+fi
+SUM=$(sort -u "$TMP/sums" | sed 's/.*: "\(.*\)"/\1/')
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -104,6 +115,7 @@ row() { # NAME LABEL
 	echo "- Input: $SIZE bytes, $LINES lines of generated PostgreSQL 15 csvlog (\`logbench gen\`): 9 in 10 records a slow statement (12 statement shapes: literals of every kind, IN lists of 1-20 items, quoted identifiers, multi-line text, comments, extended-protocol \`execute <unnamed>\` with its parameters detail), 1 in 10 an error"
 	echo "- Each run: read every record, recognise the slow statements, normalise them (\`sqlnorm_run\`, SSE2 path), group by (user, database, normalised query) with counts and total/min/max durations, start/end times and duration segments: the work of \`DescribeSlowQueryAnalysis\`"
 	echo "- Result of one run (read, 1 thread): \`$check\`"
+	echo "- Every run ($((3 * ROUNDS)) of them, 1 and 2 threads, read and mmap) printed the same aggregate checksum \`$SUM\` (\`lb_checksum\` in logbench.c: keys, texts, counts, min/max durations to the bit, total to the microsecond, times, clients of every group)"
 	echo
 	echo "Command: \`MB=$MB ROUNDS=$ROUNDS bench/logs/run.sh\`"
 	echo

@@ -4,7 +4,9 @@
  *
  * The parser walks a record field by field: a quoted field is scanned for
  * its next quote (a doubled quote continues it), an unquoted one for the
- * next comma or newline, sixteen bytes per compare with SSE2. (A 64-byte
+ * next comma or newline, sixteen bytes per compare with SSE2; the masks of
+ * the last sixteen bytes are kept, so the next field, when it ends within
+ * them (csvlog has many short fields), costs no new compare. (A 64-byte
  * bitmask parser - prefix-XOR quote regions, separators by trailing-zero
  * counts - measured no faster on csvlog's short fields, so the simple one
  * stays; see bench/logs/RESULTS.md.) The reader keeps a buffer of
@@ -161,44 +163,48 @@ static int64_t pglog_time_cached(struct pglog_rec *r, const char *s, size_t len)
 
 /* ---- records ---- */
 
-/* The first ',', '\n' or '"' in [p, end), or end. Sixteen bytes at a time
- * where SSE2 is there (all of x86-64): unquoted fields are short, so one
- * compare usually finds the end. */
-static inline const char *pglog_find_sep(const char *p, const char *end)
+/* Sixteen bytes of a record classified once: several short fields often
+ * end in the same sixteen bytes, and the next field's search reuses them. */
+struct pglog_win {
+	const char *at, *end;    /* [at, end): the bytes classified; empty at first */
+	unsigned sep;            /* bit i: at[i] is ',', '\n' or '"' */
+	unsigned quote;          /* bit i: at[i] is '"' */
+};
+
+/* The first byte at or after p whose bit is set in the window's `sep`
+ * (quote_only: `quote`) masks, reloading sixteen bytes at a time (with
+ * SSE2; bytewise near the end of the buffer). Returns end (quote_only:
+ * NULL) when there is none. */
+static inline const char *pglog_find(struct pglog_win *w, const char *p, const char *end, bool quote_only)
 {
 #ifdef __SSE2__
-	const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
-
-	for (; end - p >= 16; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, nl)), _mm_cmpeq_epi8(x, quote)));
+	for (;;) {
+		if (p >= w->end) {
+			if (end - p < 16)
+				break;
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+			w->quote = (unsigned)_mm_movemask_epi8(q);
+			w->sep = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))), q));
+			w->at = p;
+			w->end = p + 16;
+		}
+		unsigned m = (quote_only ? w->quote : w->sep) >> (p - w->at);
 		if (m != 0)
 			return p + __builtin_ctz(m);
+		p = w->end;
 	}
 #endif
+	if (quote_only) {
+		for (; p < end; p++)
+			if (*p == '"')
+				return p;
+		return NULL;
+	}
 	while (p < end && *p != ',' && *p != '\n' && *p != '"')
 		p++;
 	return p;
-}
-
-/* The first '"' in [p, end), or NULL. */
-static inline const char *pglog_find_quote(const char *p, const char *end)
-{
-#ifdef __SSE2__
-	const __m128i quote = _mm_set1_epi8('"');
-
-	for (; end - p >= 16; p += 16) {
-		unsigned m = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), quote));
-		if (m != 0)
-			return p + __builtin_ctz(m);
-	}
-#endif
-	for (; p < end; p++)
-		if (*p == '"')
-			return p;
-	return NULL;
 }
 
 /* A bad record: skip to the end of the line where the error is (p). */
@@ -214,12 +220,12 @@ static enum pglog_status pglog_bad(const char *buf, const char *p, const char *e
 
 /* One quoted field at p (on the opening quote); *next = past the closing
  * quote. NULL: incomplete. */
-static const char *pglog_quoted(const char *p, const char *end, struct pglog_field *f)
+static const char *pglog_quoted(struct pglog_win *w, const char *p, const char *end, struct pglog_field *f)
 {
 	const char *s = ++p;
 
 	for (;;) {
-		const char *q = pglog_find_quote(p, end);
+		const char *q = pglog_find(w, p, end, true);
 		if (q == NULL || q + 1 >= end)
 			return NULL;
 		if (q[1] == '"') {
@@ -238,6 +244,7 @@ static const char *pglog_quoted(const char *p, const char *end, struct pglog_fie
 static enum pglog_status pglog_parse_fields(const char *buf, size_t len, struct pglog_rec *r, size_t *used, int *nout)
 {
 	const char *p = buf, *end = buf + len;
+	struct pglog_win w = { .at = buf, .end = buf, .sep = 0, .quote = 0 };
 	int n = 0;
 
 	for (;;) {
@@ -247,14 +254,14 @@ static enum pglog_status pglog_parse_fields(const char *buf, size_t len, struct 
 		if (*p == ',') {
 			/* an empty field: half of a csvlog record's fields are */
 		} else if (*p == '"') {
-			p = pglog_quoted(p, end, &f);
+			p = pglog_quoted(&w, p, end, &f);
 			if (p == NULL)
 				return PGLOG_INCOMPLETE;
 			if (*p != ',' && *p != '\n')
 				return pglog_bad(buf, p, end, used);
 		} else {
 			const char *s = p;
-			p = pglog_find_sep(p, end);
+			p = pglog_find(&w, p, end, false);
 			if (p >= end)
 				return PGLOG_INCOMPLETE;
 			if (*p == '"')
@@ -296,10 +303,18 @@ size_t pglog_field_copy(const struct pglog_field *f, char *out, size_t cap)
 		o = f->len < cap - 1 ? f->len : cap - 1;
 		memcpy(out, f->p, o);
 	} else {
-		for (uint32_t i = 0; i < f->len && o < cap - 1; i++) {
-			out[o++] = f->p[i];
-			if (f->p[i] == '"' && i + 1 < f->len && f->p[i + 1] == '"')
-				i++;
+		/* runs up to each quote copied whole; the quote's double skipped */
+		const char *p = f->p, *end = f->p + f->len;
+		while (p < end && o < cap - 1) {
+			const char *q = memchr(p, '"', (size_t)(end - p));
+			size_t run = (size_t)((q != NULL ? q + 1 : end) - p);
+			if (run > cap - 1 - o)
+				run = cap - 1 - o;
+			memcpy(out + o, p, run);
+			o += run;
+			p += run;
+			if (q != NULL && p == q + 1 && p < end && *p == '"')
+				p++;
 		}
 	}
 	out[o] = '\0';

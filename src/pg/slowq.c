@@ -3,7 +3,8 @@
  *
  * The hot path is slowq_parse + slowq_agg_add for every slow line: a few
  * byte compares to recognise the line, one sqlnorm pass (which hashes while
- * it writes), a hash of user and database, and a probe of the open-addressing
+ * it writes) unless the same text was seen recently (the memo, see
+ * slowq.h), a hash of user and database, and a probe of the open-addressing
  * index. Group text is cleaned and copied only when a group is created.
  */
 #include "pg/slowq.h"
@@ -53,13 +54,30 @@ static bool slowq_number(const char **p, const char *end, double *out)
 	const char *q = *p;
 	double v = 0, scale = 0.1;
 
+	/* the scales the loop below would compute by dividing: the same values,
+	 * folded by the compiler (so the result is the same to the bit) */
+	static const double scales[] = { 0.1, 0.1 / 10, 0.1 / 10 / 10, 0.1 / 10 / 10 / 10, 0.1 / 10 / 10 / 10 / 10,
+					 0.1 / 10 / 10 / 10 / 10 / 10 };
+	uint64_t whole = 0;
+	int digits = 0;
+
 	if (q >= end || *q < '0' || *q > '9')
 		return false;
+	/* up to 15 digits the integer part is exact in a uint64_t and a double alike */
+	for (; q < end && *q >= '0' && *q <= '9' && digits < 15; q++, digits++)
+		whole = whole * 10 + (uint64_t)(*q - '0');
+	v = (double)whole;
 	for (; q < end && *q >= '0' && *q <= '9'; q++)
 		v = v * 10 + (*q - '0');
-	if (q < end && *q == '.')
-		for (q++; q < end && *q >= '0' && *q <= '9'; q++, scale /= 10)
+	if (q < end && *q == '.') {
+		size_t k = 0;
+		for (q++; q < end && *q >= '0' && *q <= '9' && k < sizeof(scales) / sizeof(scales[0]); q++, k++)
+			v += (*q - '0') * scales[k];
+		if (k == sizeof(scales) / sizeof(scales[0]))
+			scale = scales[k - 1] / 10;
+		for (; q < end && *q >= '0' && *q <= '9'; q++, scale /= 10)
 			v += (*q - '0') * scale;
+	}
 	*p = q;
 	*out = v;
 	return true;
@@ -274,16 +292,73 @@ static uint64_t slowq_key(const struct pglog_rec *r, uint64_t fp)
 	return k ? k : 1;   /* 0 is the overflow group's */
 }
 
+/* A slot hash of a memoised text: its length and three samples (start,
+ * middle, end), which is all a slot needs - a hit compares the whole text. */
+static uint64_t slowq_memo_hash(const char *t, size_t n)
+{
+	uint64_t a = 0, b = 0, c = 0, h;
+
+	if (n >= 8) {
+		memcpy(&a, t, 8);
+		memcpy(&b, t + (n - 8) / 2, 8);
+		memcpy(&c, t + n - 8, 8);
+	} else {
+		memcpy(&a, t, n);
+	}
+	h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (c * 0x165667B19E3779F9ull) ^ n;
+	h ^= h >> 31;
+	h *= 0xBF58476D1CE4E5B9ull;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+/* The fingerprint and normalised length of a statement: remembered from
+ * an earlier identical text, else normalised (into a->norm) and
+ * remembered. *normed says whether a->norm holds this statement's text. */
+static void slowq_fingerprint(struct slowq_agg *a, const struct slowq_stmt *s, struct sqlnorm *nr, bool *normed)
+{
+	struct slowq_memo_slot *m = NULL;
+	uint64_t h = 0;
+	size_t i = 0;
+
+	if (s->text_len <= SLOWQ_MEMO_TEXT) {
+		if (a->memo == NULL)
+			a->memo = calloc(1, sizeof(*a->memo));
+		if (a->memo != NULL) {
+			h = slowq_memo_hash(s->text, s->text_len);
+			i = h & (SLOWQ_MEMO_SLOTS - 1);
+			m = &a->memo->slot[i];
+			if (a->memo->hash[i] == h && m->len == s->text_len && memcmp(m->text, s->text, s->text_len) == 0) {
+				nr->fingerprint = m->fingerprint;
+				nr->len = m->norm_len;
+				nr->sensitive = m->sensitive;
+				*normed = false;
+				return;
+			}
+		}
+	}
+	sqlnorm_run(s->text, s->text_len, a->norm, sizeof(a->norm), nr);
+	*normed = true;
+	if (m != NULL) {
+		a->memo->hash[i] = h;
+		m->fingerprint = nr->fingerprint;
+		m->norm_len = nr->len;
+		m->sensitive = nr->sensitive;
+		m->len = (uint32_t)s->text_len;
+		memcpy(m->text, s->text, s->text_len);
+	}
+}
+
 /* The group a statement belongs to (the overflow group past the cap). */
 static struct slowq_group *slowq_group_for(struct slowq_agg *a, const struct pglog_rec *r,
 					   const struct slowq_stmt *s)
 {
 	struct sqlnorm nr;
 	struct slowq_group *g;
-	bool created;
+	bool created, normed;
 	uint64_t key;
 
-	sqlnorm_run(s->text, s->text_len, a->norm, sizeof(a->norm), &nr);
+	slowq_fingerprint(a, s, &nr, &normed);
 	key = slowq_key(r, nr.fingerprint);
 	if (a->ngroups >= SLOWQ_GROUPS_MAX) {
 		/* only existing groups, else the overflow group */
@@ -297,6 +372,8 @@ static struct slowq_group *slowq_group_for(struct slowq_agg *a, const struct pgl
 	g = slowq_find(a, key, &created);
 	if (g == NULL)
 		return NULL;
+	if (created && key != 0 && !normed)
+		sqlnorm_run(s->text, s->text_len, a->norm, sizeof(a->norm), &nr);
 	if (created && !(key == 0 ? slowq_group_init(a, g, SLOWQ_OVERFLOW_TEXT, strlen(SLOWQ_OVERFLOW_TEXT), NULL)
 				  : slowq_group_init(a, g, a->norm, nr.len < SLOWQ_TEXT_MAX ? nr.len : SLOWQ_TEXT_MAX, r)))
 		a->failed = true;
@@ -381,7 +458,9 @@ void slowq_agg_free(struct slowq_agg *a)
 	}
 	free(a->groups);
 	free(a->index);
+	free(a->memo);
 	a->groups = NULL;
 	a->index = NULL;
+	a->memo = NULL;
 	a->ngroups = a->cap = a->index_cap = 0;
 }
