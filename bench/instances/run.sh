@@ -48,6 +48,15 @@ tmp_postgres_pids() {
 	done
 }
 
+# Each instance runs as its own OS user pgf_<id>: remove those of this run.
+remove_instance_users() {
+	local n
+	for n in "$TMP"/data/nodes/postgres-*-1; do
+		[ -d "$n" ] || continue
+		n=${n##*/postgres-}
+		userdel "pgf_${n%-1}" 2>/dev/null || true
+	done
+}
 cleanup() {
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		kill -TERM "$DAEMON_PID" 2>/dev/null || true
@@ -59,6 +68,7 @@ cleanup() {
 		log "killing leftover PostgreSQL processes: $(echo $left)"
 		for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
 	fi
+	remove_instance_users
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
