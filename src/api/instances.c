@@ -219,23 +219,30 @@ static int instance_insert(struct api_ctx *ctx, const struct purchase *p, const 
 	return rc;
 }
 
-int instances_create(struct api_ctx *ctx, json_t *out, struct err *e)
+/* Create p.count instances in `status` (with their create tasks when
+ * admin_pw is given) and their purchase order, all in one transaction:
+ * a failure leaves nothing behind. */
+static int instances_purchase(struct api_ctx *ctx, const struct purchase *p, const char *status,
+			      const char *admin_pw, json_t *out, struct err *e)
 {
-	struct purchase p;
-	int64_t flow = 0;
+	struct store *st = ctx->svc->store;
 	json_t *ids;
+	int64_t flow = 0;
+	int rc = 0;
 
-	if (instance_check_account_name(api_param_str(ctx, "AdminName"), e) != 0 ||
-	    instance_check_password(api_param_str(ctx, "AdminPassword"), e) != 0 || check_purchase(ctx, &p, e) != 0)
+	if (store_txn_begin(st, e) != 0)
 		return -1;
 	ids = json_array();
-	for (long long i = 0; i < p.count; i++)
-		if (instance_insert(ctx, &p, "applying", api_param_str(ctx, "AdminPassword"), ids, &flow, e) != 0) {
-			json_decref(ids);
-			return -1;
-		}
+	for (long long i = 0; rc == 0 && i < p->count; i++)
+		rc = instance_insert(ctx, p, status, admin_pw, ids, &flow, e);
 	/* the purchase order (DealNames, BillId): DescribeOrders leads to the ids */
-	if (billing_purchase(ctx, p.spec, p.storage, p.period, p.charge, ids, flow, out, e) != 0) {
+	if (rc == 0)
+		rc = billing_purchase(ctx, p->spec, p->storage, p->period, p->charge, ids, flow, out, e);
+	if (rc == 0)
+		rc = store_txn_commit(st, e);
+	else
+		store_txn_rollback(st);
+	if (rc != 0) {
 		json_decref(ids);
 		return -1;
 	}
@@ -243,28 +250,25 @@ int instances_create(struct api_ctx *ctx, json_t *out, struct err *e)
 	return 0;
 }
 
+int instances_create(struct api_ctx *ctx, json_t *out, struct err *e)
+{
+	struct purchase p;
+
+	if (instance_check_account_name(api_param_str(ctx, "AdminName"), e) != 0 ||
+	    instance_check_password(api_param_str(ctx, "AdminPassword"), e) != 0 || check_purchase(ctx, &p, e) != 0)
+		return -1;
+	return instances_purchase(ctx, &p, "applying", api_param_str(ctx, "AdminPassword"), out, e);
+}
+
 /* CreateDBInstances: the older two-step flow; the instance waits in `init`
  * for InitDBInstances to give its charset and admin account. */
 int instances_create_legacy(struct api_ctx *ctx, json_t *out, struct err *e)
 {
 	struct purchase p;
-	int64_t flow = 0;
-	json_t *ids;
 
 	if (check_purchase(ctx, &p, e) != 0)
 		return -1;
-	ids = json_array();
-	for (long long i = 0; i < p.count; i++)
-		if (instance_insert(ctx, &p, "init", NULL, ids, &flow, e) != 0) {
-			json_decref(ids);
-			return -1;
-		}
-	if (billing_purchase(ctx, p.spec, p.storage, p.period, p.charge, ids, flow, out, e) != 0) {
-		json_decref(ids);
-		return -1;
-	}
-	json_object_set_new(out, "DBInstanceIdSet", ids);
-	return 0;
+	return instances_purchase(ctx, &p, "init", NULL, out, e);
 }
 
 struct init_args {
