@@ -28,32 +28,12 @@ SCALE=${SCALE:-50}
 ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-$HERE/RESULTS.md}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+. "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d /tmp/pgfleet-bench-bk.XXXXXX)
 DAEMON_PID=""
 
-log() { printf '== %s\n' "$*" >&2; }
-
-tmp_postgres_pids() {
-	local roots
-	roots=$(pgrep -f -- "$TMP/" || true)
-	for p in $roots; do
-		[ "$p" = "$$" ] && continue
-		echo "$p"
-		pgrep -P "$p" || true
-	done
-}
-
 cleanup() {
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null || true
-		wait "$DAEMON_PID" 2>/dev/null || true
-	fi
-	local left
-	left=$(tmp_postgres_pids | sort -u)
-	if [ -n "$left" ]; then
-		log "killing leftover PostgreSQL processes: $(echo $left)"
-		for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
-	fi
+	bench_stop_all "$DATA"
 	[ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -32,43 +32,12 @@ BURST=${BURST:-5}
 OUT=${OUT:-$HERE/RESULTS.md}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 NODE_USER=pgfleet
+. "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d /tmp/pgfleet-bench-inst.XXXXXX)
 DAEMON_PID=""
 
-log() { printf '== %s\n' "$*" >&2; }
-
-# PostgreSQL processes whose command line names a path under $TMP, and their children.
-tmp_postgres_pids() {
-	local roots
-	roots=$(pgrep -f -- "$TMP/" || true)
-	for p in $roots; do
-		[ "$p" = "$$" ] && continue
-		echo "$p"
-		pgrep -P "$p" || true
-	done
-}
-
-# Each instance runs as its own OS user pgf_<id>: remove those of this run.
-remove_instance_users() {
-	local n
-	for n in "$TMP"/data/nodes/postgres-*-1; do
-		[ -d "$n" ] || continue
-		n=${n##*/postgres-}
-		userdel "pgf_${n%-1}" 2>/dev/null || true
-	done
-}
 cleanup() {
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null || true
-		wait "$DAEMON_PID" 2>/dev/null || true
-	fi
-	local left
-	left=$(tmp_postgres_pids | sort -u)
-	if [ -n "$left" ]; then
-		log "killing leftover PostgreSQL processes: $(echo $left)"
-		for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
-	fi
-	remove_instance_users
+	bench_stop_all "$TMP/data"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
