@@ -7,7 +7,7 @@ set -euo pipefail
 want=(make gcc pkg-config libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libevent-dev
       libcurl4-openssl-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-server-dev-15)
 case "${1:-build}" in
-  test)  want+=(libcmocka-dev clang libclang-rt-14-dev) ;;
+  test)  want+=(libcmocka-dev clang libclang-rt-14-dev python3 git) ;;
   bench) want+=(libcmocka-dev nginx-light wrk) ;;
 esac
 missing=()

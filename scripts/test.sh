@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 jobs="$(nproc)"
 make -s -j"$jobs" all build/pgfleetd-san
-make -s lint
+make -s lint gen-check
 make -s -j"$jobs" unit
 make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 make -s e2e
