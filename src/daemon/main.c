@@ -190,6 +190,13 @@ static int open_store(struct daemon_state *st, struct err *e)
 
 	if (make_dir(st->cfg.data_dir, e) != 0)
 		return -1;
+	/* from here on the data dir is absolute: it is written into the
+	 * servers' configuration files, which run elsewhere */
+	if (realpath(st->cfg.data_dir, path) == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "realpath %s: %s", st->cfg.data_dir, strerror(errno));
+	if (strlen(path) >= sizeof(st->cfg.data_dir))
+		return err_set(e, ERR_INVALID_PARAMETER_VALUE, "data dir path too long");
+	memcpy(st->cfg.data_dir, path, strlen(path) + 1);
 	snprintf(path, sizeof(path), "%s/pgfleet.db", st->cfg.data_dir);
 	return store_open(&st->store, path, e);
 }
