@@ -379,18 +379,15 @@ int pgsql_databases_list(PGconn *c, json_t **out, struct err *e)
 		0, NULL, names, "sssssib", out, e);
 }
 
-int pgsql_server_info(PGconn *c, json_t **out, struct err *e)
+/* A query that returns exactly one row, as one JSON object (see
+ * pgsql_query_json for names and types). */
+static int pgsql_one_row(PGconn *c, const char *sql, const char *const *names, const char *types, json_t **out,
+			 struct err *e)
 {
-	static const char *const names[] = { "in_recovery", "version", "server_version",
-					     "server_version_num", NULL };
 	json_t *rows;
 
 	*out = NULL;
-	if (pgsql_query_json(c,
-			     "SELECT pg_is_in_recovery(), version(), "
-			     "current_setting('server_version'), "
-			     "current_setting('server_version_num')::int",
-			     0, NULL, names, "bssi", &rows, e) < 0)
+	if (pgsql_query_json(c, sql, 0, NULL, names, types, &rows, e) < 0)
 		return -1;
 	if (json_array_size(rows) != 1) {
 		json_decref(rows);
@@ -401,16 +398,28 @@ int pgsql_server_info(PGconn *c, json_t **out, struct err *e)
 	return 0;
 }
 
+int pgsql_server_info(PGconn *c, json_t **out, struct err *e)
+{
+	static const char *const names[] = { "in_recovery", "version", "server_version",
+					     "server_version_num", NULL };
+
+	return pgsql_one_row(c,
+			     "SELECT pg_is_in_recovery(), version(), "
+			     "current_setting('server_version'), "
+			     "current_setting('server_version_num')::int",
+			     names, "bssi", out, e);
+}
+
 int pgsql_node_stats(PGconn *c, json_t **out, struct err *e)
 {
 	static const char *const names[] = { "connections", "database_size_bytes", "in_recovery", "standbys",
 					     "replication_lag_bytes", "archived_count", "failed_count",
 					     "last_archived_time", NULL };
-	json_t *rows;
 
 	*out = NULL;
-	if (pgsql_exec(c, "SET statement_timeout = 2000", 0, NULL, NULL, e) < 0 ||
-	    pgsql_query_json(c,
+	if (pgsql_exec(c, "SET statement_timeout = 2000", 0, NULL, NULL, e) < 0)
+		return -1;
+	return pgsql_one_row(c,
 			     "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
 			     "AND pid <> pg_backend_pid())::int, "
 			     "(SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn)::bigint, "
@@ -418,13 +427,5 @@ int pgsql_node_stats(PGconn *c, json_t **out, struct err *e)
 			     "(SELECT coalesce(max(pg_wal_lsn_diff(sent_lsn, replay_lsn)), 0) FROM pg_stat_replication)::bigint, "
 			     "a.archived_count, a.failed_count, extract(epoch FROM a.last_archived_time)::bigint "
 			     "FROM pg_stat_archiver a",
-			     0, NULL, names, "iibiiiii", &rows, e) < 0)
-		return -1;
-	if (json_array_size(rows) != 1) {
-		json_decref(rows);
-		return err_set(e, ERR_INTERNAL_ERROR, "unexpected result shape");
-	}
-	*out = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return 0;
+			     names, "iibiiiii", out, e);
 }
