@@ -238,6 +238,11 @@ int pgnode_user_ensure_named(const char *name, struct pgnode_user *u, struct err
 	return rc;
 }
 
+int pgnode_check_reachable(const char *path, const struct pgnode_user *u, struct err *e)
+{
+	return pgnode_fs_check_reachable(path, u, e);
+}
+
 int pgnode_user_remove(const char *name, struct err *e)
 {
 	const char *const argv[] = { PGNODE_USERDEL, name, NULL };

@@ -102,6 +102,10 @@ int pgnode_user_ensure(struct pgnode_user *u, struct err *e);
  * instance's files. When the daemon is not root, the daemon's own user. */
 int pgnode_user_ensure_named(const char *name, struct pgnode_user *u, struct err *e);
 
+/* Fail (naming the directory) unless every directory above `path` can be
+ * searched by u: a node below it could not start otherwise. */
+int pgnode_check_reachable(const char *path, const struct pgnode_user *u, struct err *e);
+
 /* Delete instance user `name` (userdel); idempotent; no-op when not root. */
 int pgnode_user_remove(const char *name, struct err *e);
 

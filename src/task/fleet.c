@@ -117,6 +117,8 @@ static int fleet_install_guard(const struct fleet *f, struct err *e)
 int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, const char *warm_bin_dir,
 		struct err *e)
 {
+	char probe[1400];
+
 	memset(f, 0, sizeof(*f));
 	snprintf(f->warm_bin_dir, sizeof(f->warm_bin_dir), "%s", warm_bin_dir ? warm_bin_dir : "");
 	f->cfg = cfg;
@@ -128,6 +130,11 @@ int fleet_start(struct fleet *f, const struct config *cfg, struct store *s, cons
 	    fleet_dir(f->templates_root, e) != 0)
 		return -1;
 	if (pgnode_user_ensure(&f->user, e) != 0 || fleet_install_guard(f, e) != 0)
+		return -1;
+	/* servers run as other users: a data dir under a private directory
+	 * (a 0700 home, say) would leave every instance offline */
+	snprintf(probe, sizeof(probe), "%s/x", f->nodes_root);
+	if (pgnode_check_reachable(probe, &f->user, e) != 0)
 		return -1;
 	log_info("fleet", "PostgreSQL servers run as %s (uid %d)", f->user.name, (int)f->user.uid);
 	pthread_mutex_init(&f->warm_mu, NULL);
