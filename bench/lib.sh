@@ -39,3 +39,18 @@ bench_stop_all() {
 	fi
 	remove_instance_users "$1"
 }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Wait until PORT accepts connections while process PID lives.
+wait_port() { # PORT PID
+	for _ in $(seq 1 200); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		kill -0 "$2" 2>/dev/null || { echo "pgfleetd died before listening on $1" >&2; return 1; }
+		sleep 0.05
+	done
+	echo "nothing listening on 127.0.0.1:$1" >&2
+	return 1
+}

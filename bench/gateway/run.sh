@@ -33,7 +33,9 @@ CONNS=${CONNS:-32}
 REPEAT=${REPEAT:-3}
 WRK_DURATION=${WRK_DURATION:-10}
 OUT=${OUT:-$HERE/RESULTS.md}
+. "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d /tmp/pgfleet-bench.XXXXXX)
+chmod 0711 "$TMP" # the daemon refuses a data dir its servers' users cannot reach
 PIDS=()
 
 cleanup() {
@@ -42,22 +44,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-log() { printf '== %s\n' "$*" >&2; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() { # PORT PID
-	for _ in $(seq 1 200); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-		kill -0 "$2" 2>/dev/null || { echo "process $2 died before listening on $1" >&2; return 1; }
-		sleep 0.05
-	done
-	echo "nothing listening on 127.0.0.1:$1" >&2
-	return 1
-}
 
 # ---- build ----
 # PGFLEETD_BIN / LIBPGFLEET point at a prebuilt release daemon and library

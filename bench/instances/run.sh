@@ -42,20 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() { # PORT PID
-	for _ in $(seq 1 200); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-		kill -0 "$2" 2>/dev/null || { echo "pgfleetd died before listening on $1" >&2; return 1; }
-		sleep 0.05
-	done
-	echo "nothing listening on 127.0.0.1:$1" >&2
-	return 1
-}
-
 [ "$(id -u)" = 0 ] || { echo "run as root (the servers run as the system user $NODE_USER)" >&2; exit 1; }
 [ -d "$ROOT/tests/e2e/node_modules/pg" ] || { echo "run (cd tests/e2e && npm ci) first: bench.mjs uses its SDK and pg" >&2; exit 1; }
 

@@ -21,13 +21,12 @@ HERE="$ROOT/bench/logs"
 MB=${MB:-1024}
 ROUNDS=${ROUNDS:-5}
 OUT=${OUT:-$HERE/RESULTS.md}
+. "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d /tmp/pgfleet-logbench.XXXXXX)
 FILE=${KEEP:-$TMP/slow.csv}
 
 cleanup() { rm -rf "$TMP"; }
 trap cleanup EXIT
-log() { printf '== %s\n' "$*" >&2; }
-
 log "building logbench (release flags, linked with build/libpgfleet.a)"
 make -C "$ROOT" --no-print-directory build/libpgfleet.a >&2
 PKG_LIBS=$(pkg-config --libs libmicrohttpd jansson openssl sqlite3 libevent libcurl libpq)

@@ -43,7 +43,7 @@ struct api_ctx {
 typedef int (*api_handler_fn)(struct api_ctx *ctx, json_t *out, struct err *e);
 
 /* The handler registered for an action (handlers.c); NULL when the action
- * is not implemented yet - the gateway then answers UnsupportedOperation. */
+ * has no handler - the gateway then answers UnsupportedOperation. */
 api_handler_fn api_handler_find(const char *action);
 
 /* One row of a module's action table; tables end with { NULL, NULL }. */
