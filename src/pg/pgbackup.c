@@ -404,13 +404,17 @@ static void pgbackup_kill_orphan(const char *pidfile, const char *out)
 	    !pgbackup_proc_has_arg((pid_t)pid, out))
 		return;
 	log_warn(PGBACKUP_LOG_CTX, "stopping pg_basebackup %ld left from a previous run", pid);
-	kill((pid_t)pid, SIGTERM);
-	while (pgbackup_proc_has_arg((pid_t)pid, out) && waited < PGBACKUP_KILL_WAIT_MS) {
-		usleep(PGBACKUP_POLL_MS * 1000);
-		waited += PGBACKUP_POLL_MS;
+	/* SIGTERM, then SIGKILL; either way return only once it is gone, so
+	 * the backup taken next never overlaps the old writer */
+	for (int sig = SIGTERM; sig != 0; sig = sig == SIGTERM ? SIGKILL : 0) {
+		kill((pid_t)pid, sig);
+		for (waited = 0; pgbackup_proc_has_arg((pid_t)pid, out) && waited < PGBACKUP_KILL_WAIT_MS;
+		     waited += PGBACKUP_POLL_MS)
+			usleep(PGBACKUP_POLL_MS * 1000);
+		if (!pgbackup_proc_has_arg((pid_t)pid, out))
+			return;
 	}
-	if (pgbackup_proc_has_arg((pid_t)pid, out))
-		kill((pid_t)pid, SIGKILL);
+	log_error(PGBACKUP_LOG_CTX, "pg_basebackup %ld survived SIGKILL", pid);
 }
 
 /* Wait for `pid` until it ends, the deadline passes or we are interrupted. */
