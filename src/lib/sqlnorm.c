@@ -10,6 +10,7 @@
  */
 #include "lib/sqlnorm.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,6 +24,22 @@
 
 enum sn_class { SC_OTHER, SC_SPACE, SC_WORD, SC_DIGIT, SC_QUOTE, SC_DQUOTE, SC_DOLLAR, SC_OP, SC_PUNCT,
 		SC_DOT };
+
+/* Literals the shape cache can re-read in another statement: a number
+ * starting with a digit, a signed one (unary position), a '...' string
+ * (without '$', which would move the numbering of placeholders). */
+enum sn_slot_kind { SK_NUM = 1, SK_SNUM, SK_STR };
+
+#define SN_SLOTS_MAX 64             /* literals noted per statement; later ones stay part of its shape */
+
+/* The literals of one statement, as offsets into it. */
+struct sn_rec {
+	unsigned n;
+	struct {
+		uint32_t at, end;
+		unsigned char kind;
+	} slot[SN_SLOTS_MAX];
+};
 
 /* Kinds of the previous token, for the unary-sign rule. */
 enum sn_kind { TK_NONE, TK_WORD, TK_LIT, TK_QIDENT, TK_OP, TK_OPEN, TK_CLOSE, TK_DOT, TK_OTHER };
@@ -81,6 +98,7 @@ struct sn {
 	const char *word_floor;  /* the last word starts at or after this */
 	const char *start;       /* the input's first byte */
 	bool padded;             /* 17 readable bytes follow the input (the fast path may read them) */
+	struct sn_rec *rec;      /* where literals are noted for the shape cache (NULL: not noted) */
 };
 
 static inline uint64_t sn_mix(uint64_t h)
@@ -214,6 +232,18 @@ static void sn_literal(struct sn *s, long param)
 	s->list = LS_LIT;
 }
 
+static void sn_rec_slot(struct sn *s, const char *at, const char *end, unsigned char kind)
+{
+	struct sn_rec *r = s->rec;
+
+	if (r->n == SN_SLOTS_MAX)
+		return;
+	r->slot[r->n].at = (uint32_t)(at - s->start);
+	r->slot[r->n].end = (uint32_t)(end - s->start);
+	r->slot[r->n].kind = kind;
+	r->n++;
+}
+
 static void sn_comma(struct sn *s)
 {
 	s->p++;
@@ -303,11 +333,10 @@ static size_t sn_dollar_tag(const char *p, const char *end)
 
 /* ---- tokens ---- */
 
-static void sn_number(struct sn *s)
+/* Past a number starting at p (an optional sign, then digits): shared by
+ * the tokenizer and the shape matcher, which must agree byte for byte. */
+static const char *sn_number_end(const char *p, const char *end)
 {
-	const char *p = s->p;
-	const char *end = s->end;
-
 	if (*p == '-' || *p == '+')
 		p++;
 	if (p + 1 < end && p[0] == '0' && p[1] != '\0' && strchr("xXoObB", p[1]) != NULL) {
@@ -329,7 +358,23 @@ static void sn_number(struct sn *s)
 					;
 		}
 	}
-	s->p = p;
+	return p;
+}
+
+static void sn_number(struct sn *s)
+{
+	const char *start = s->p;
+
+	s->p = sn_number_end(start, s->end);
+	/* "$12" after a dollar quote is read by sn_max_param as a $n: such
+	 * digits stay part of the shape */
+	if (s->rec != NULL && !(start > s->start && start[-1] == '$')) {
+		if (sn_class[(unsigned char)*start] == SC_DIGIT)
+			sn_rec_slot(s, start, s->p, SK_NUM);
+		else if ((*start == '-' || *start == '+') && start + 1 < s->end &&
+			 sn_class[(unsigned char)start[1]] == SC_DIGIT)
+			sn_rec_slot(s, start, s->p, SK_SNUM);
+	}
 	sn_literal(s, -1);
 }
 
@@ -548,10 +593,14 @@ static void sn_step(struct sn *s)
 	case SC_DIGIT:
 		sn_number(s);
 		break;
-	case SC_QUOTE:
-		s->p = sn_end_quoted(s->p, s->end, '\'');
+	case SC_QUOTE: {
+		const char *q = s->p;
+		s->p = sn_end_quoted(q, s->end, '\'');
+		if (s->rec != NULL && memchr(q, '$', (size_t)(s->p - q)) == NULL)
+			sn_rec_slot(s, q, s->p, SK_STR);
 		sn_literal(s, -1);
 		break;
+	}
 	case SC_DQUOTE:
 		sn_qident(s);
 		break;
@@ -804,6 +853,19 @@ static void sn_finish(struct sn *s, struct sqlnorm *r, char *out, size_t cap)
 	r->fingerprint = sn_mix(s->hash.h ^ s->hash.w ^ ((uint64_t)s->len << 40) ^ s->hash.wn);
 }
 
+/* The reference tokenizer over the whole statement. */
+static void sn_precise(struct sn *s)
+{
+	while (s->p < s->end) {
+		if (sn_class[(unsigned char)*s->p] == SC_SPACE) {
+			s->p++;
+			s->space = true;
+			continue;
+		}
+		sn_step(s);
+	}
+}
+
 static void sn_init(struct sn *s, const char *in, size_t len, char *out, size_t cap)
 {
 	memset(s, 0, sizeof(*s));
@@ -819,21 +881,15 @@ void sqlnorm_run_precise(const char *in, size_t len, char *out, size_t cap, stru
 	struct sn s;
 
 	sn_init(&s, in, len, out, cap);
-	while (s.p < s.end) {
-		if (sn_class[(unsigned char)*s.p] == SC_SPACE) {
-			s.p++;
-			s.space = true;
-			continue;
-		}
-		sn_step(&s);
-	}
+	sn_precise(&s);
 	sn_finish(&s, r, out, cap);
 }
 
-void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
+/* sqlnorm_run, noting the literals into rec when it is not NULL. */
+static void sn_normalise(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r, struct sn_rec *rec)
 {
-#ifdef __SSE2__
 	struct sn s;
+#ifdef __SSE2__
 	char pad[SN_PAD_MAX + SN_PAD];
 
 	if (!sn_has_password(in, in + len)) {
@@ -849,10 +905,218 @@ void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlno
 		}
 		sn_init(&s, in, len, out, cap);
 		s.padded = padded;
+		s.rec = rec;
 		sn_fast(&s);
 		sn_finish(&s, r, out, cap);
 		return;
 	}
 #endif
-	sqlnorm_run_precise(in, len, out, cap, r);
+	sn_init(&s, in, len, out, cap);
+	s.rec = rec;
+	sn_precise(&s);
+	sn_finish(&s, r, out, cap);
+}
+
+void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
+{
+	sn_normalise(in, len, out, cap, r, NULL);
+}
+
+/* ---- the shape cache ----
+ * Two statements that differ only in the values of their literals
+ * normalise to the same text: the tokenizer is a left-to-right machine
+ * whose state after a literal does not depend on its value. So a
+ * statement's shape - its bytes with the noted literals cut out, and each
+ * literal's kind - is remembered with its result, and another statement
+ * matches it when its bytes between literals are the same and each literal
+ * in between is read, by the tokenizer's own functions (sn_number_end,
+ * sn_end_quoted), as a literal of the same kind starting with the same
+ * byte class, ending where the next same bytes begin. What the tokenizer
+ * decides around a literal (a sign is unary, a word does not go on, a
+ * number stops) looks only at those bytes, the literal's first byte and
+ * the token kinds, which are all the same; placeholders are numbered after
+ * the largest $n in the text, which is why a string holding '$', or a
+ * number right after a '$', is never a slot. Statements with PASSWORD are not remembered. The unit test holds
+ * every hit to sqlnorm_run_precise. */
+
+#define SN_SHAPE_TEXT 768           /* constant bytes of a shape */
+#define SN_SHAPE_INPUT 4096         /* longer statements are not remembered */
+#define SN_SHAPE_SETS 128
+#define SN_SHAPE_WAYS 4
+#define SN_KEY_PREFIX 32            /* bytes of the statement's start in its key */
+
+struct sn_shape {
+	uint64_t fingerprint;
+	size_t norm_len;
+	uint16_t len, nslots;
+	struct {
+		uint16_t at;                /* in text: where the literal was */
+		unsigned char kind;
+		char first;                 /* its first byte (the sign of SK_SNUM) */
+	} slot[SN_SLOTS_MAX];
+	char text[SN_SHAPE_TEXT];
+};
+
+struct sqlnorm_cache {
+	uint64_t key[SN_SHAPE_SETS][SN_SHAPE_WAYS];   /* 0: empty */
+	unsigned char next[SN_SHAPE_SETS];           /* the way replaced next */
+	struct sn_shape shape[SN_SHAPE_SETS][SN_SHAPE_WAYS];
+};
+
+struct sqlnorm_cache *sqlnorm_cache_new(void)
+{
+	return calloc(1, sizeof(struct sqlnorm_cache));
+}
+
+void sqlnorm_cache_free(struct sqlnorm_cache *c)
+{
+	free(c);
+}
+
+/* Bytes that may start a slot: the key's prefix stops before the first. */
+static const unsigned char sn_slot_start[256] = {
+	['0' ... '9'] = 1, ['\''] = 1, ['-'] = 1, ['+'] = 1,
+};
+
+/* The same for every statement of one shape: its start up to where the
+ * first literal may be (at most SN_KEY_PREFIX bytes) and its count of
+ * commas (lists of different lengths get different keys; a string holding
+ * commas only gets another key, i.e. a miss). One pass, sixteen bytes at a
+ * time. Never 0. */
+static uint64_t sn_shape_key(const char *in, size_t len)
+{
+	size_t stop = len < SN_KEY_PREFIX ? len : SN_KEY_PREFIX, i = 0;
+	unsigned commas = 0;
+	uint64_t h = 0, w;
+
+#ifdef __SSE2__
+	bool found = false;
+	for (; i + 16 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+		for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(','))); m != 0; m &= m - 1)
+			commas++;
+		if (!found && i < stop) {
+			__m128i st = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
+							       _mm_cmpeq_epi8(x, _mm_set1_epi8('-'))),
+						  _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+							       _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+									     _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)))));
+			unsigned m = (unsigned)_mm_movemask_epi8(st);
+			if (m != 0) {
+				found = true;
+				if (i + (size_t)__builtin_ctz(m) < stop)
+					stop = i + (size_t)__builtin_ctz(m);
+			}
+		}
+	}
+	if (!found)
+#endif
+		for (size_t j = i < stop ? i : stop; j < stop; j++)
+			if (sn_slot_start[(unsigned char)in[j]]) {
+				stop = j;
+				break;
+			}
+	for (; i < len; i++)
+		commas += in[i] == ',';
+	/* the prefix hashed eight bytes at a time (it is at most 32) */
+	h = (uint64_t)commas * 0x9E3779B97F4A7C15ull ^ stop;
+	for (i = 0; i + 8 <= stop; i += 8) {
+		memcpy(&w, in + i, 8);
+		h = sn_mix(h ^ w);
+	}
+	w = 0;
+	memcpy(&w, in + i, stop - i);
+	return sn_mix(h ^ w ^ 0x5bd1e995ull) | 1;
+}
+
+static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
+{
+	const char *p = in, *end = in + len, *q;
+	size_t prev = 0;
+
+	for (unsigned i = 0; i < t->nslots; i++) {
+		size_t seg = t->slot[i].at - prev;
+		if ((size_t)(end - p) < seg + 1 || memcmp(p, t->text + prev, seg) != 0)
+			return false;
+		p += seg;
+		prev = t->slot[i].at;
+		switch (t->slot[i].kind) {
+		case SK_NUM:
+			if (sn_class[(unsigned char)*p] != SC_DIGIT)
+				return false;
+			q = sn_number_end(p, end);
+			break;
+		case SK_SNUM:
+			if (*p != t->slot[i].first || end - p < 2 || sn_class[(unsigned char)p[1]] != SC_DIGIT)
+				return false;
+			q = sn_number_end(p, end);
+			break;
+		default:
+			if (*p != '\'')
+				return false;
+			q = sn_end_quoted(p, end, '\'');
+			if (memchr(p, '$', (size_t)(q - p)) != NULL)
+				return false;
+			break;
+		}
+		p = q;
+	}
+	return (size_t)(end - p) == t->len - prev && memcmp(p, t->text + prev, t->len - prev) == 0;
+}
+
+/* Remember in's shape (rec: its literals) with its result r in set `set`. */
+static void sn_shape_store(struct sqlnorm_cache *c, size_t set, uint64_t key, const char *in, size_t len,
+			   const struct sn_rec *rec, const struct sqlnorm *r)
+{
+	unsigned way = c->next[set];
+	struct sn_shape *t = &c->shape[set][way];
+	size_t o = 0, prev = 0;
+
+	c->key[set][way] = 0;
+	for (unsigned i = 0; i <= rec->n; i++) {
+		size_t at = i < rec->n ? rec->slot[i].at : len;
+		if (o + (at - prev) > SN_SHAPE_TEXT)
+			return;
+		memcpy(t->text + o, in + prev, at - prev);
+		o += at - prev;
+		if (i < rec->n) {
+			t->slot[i].at = (uint16_t)o;
+			t->slot[i].kind = rec->slot[i].kind;
+			t->slot[i].first = in[at];
+			prev = rec->slot[i].end;
+		}
+	}
+	t->len = (uint16_t)o;
+	t->nslots = (uint16_t)rec->n;
+	t->fingerprint = r->fingerprint;
+	t->norm_len = r->len;
+	c->key[set][way] = key;
+	c->next[set] = (unsigned char)((way + 1) % SN_SHAPE_WAYS);
+}
+
+bool sqlnorm_cached(struct sqlnorm_cache *c, const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r)
+{
+	struct sn_rec rec;
+	uint64_t key;
+	size_t set;
+
+	if (c == NULL || len > SN_SHAPE_INPUT) {
+		sqlnorm_run(in, len, out, cap, r);
+		return false;
+	}
+	key = sn_shape_key(in, len);
+	set = (size_t)(key >> 32) % SN_SHAPE_SETS;
+	for (unsigned w = 0; w < SN_SHAPE_WAYS; w++) {
+		if (c->key[set][w] == key && sn_shape_match(&c->shape[set][w], in, len)) {
+			r->fingerprint = c->shape[set][w].fingerprint;
+			r->len = c->shape[set][w].norm_len;
+			r->sensitive = false;
+			return true;
+		}
+	}
+	rec.n = 0;
+	sn_normalise(in, len, out, cap, r, &rec);
+	if (!r->sensitive)
+		sn_shape_store(c, set, key, in, len, &rec, r);
+	return false;
 }

@@ -40,6 +40,21 @@ void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlno
  * same output). */
 void sqlnorm_run_precise(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r);
 
+/* A cache of statement shapes: statements that differ only in the values
+ * of their literals (numbers, '...' strings) normalise alike, so the
+ * result of one is reused for the others after a byte compare of what lies
+ * between their literals (see sqlnorm.c). A few hundred shapes, bounded
+ * memory (about 1 MB); not thread-safe: one per thread. */
+struct sqlnorm_cache;
+
+struct sqlnorm_cache *sqlnorm_cache_new(void);   /* NULL when out of memory */
+void sqlnorm_cache_free(struct sqlnorm_cache *c);
+
+/* sqlnorm_run through the cache c (NULL: no cache). true: r was filled
+ * from a remembered shape and `out` was not written; false: the statement
+ * was normalised into `out` (and its shape remembered). */
+bool sqlnorm_cached(struct sqlnorm_cache *c, const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r);
+
 /* The 64-bit hash sqlnorm uses, over any bytes (for grouping keys). */
 uint64_t sqlnorm_hash(const void *p, size_t len, uint64_t seed);
 

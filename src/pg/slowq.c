@@ -3,8 +3,8 @@
  *
  * The hot path is slowq_parse + slowq_agg_add for every slow line: a few
  * byte compares to recognise the line, one sqlnorm pass (which hashes while
- * it writes) unless the same text was seen recently (the memo, see
- * slowq.h), a hash of user and database, and a probe of the open-addressing
+ * it writes) unless a statement of the same shape was seen recently (the
+ * shape cache, see sqlnorm.h), a hash of user and database, and a probe of the open-addressing
  * index. Group text is cleaned and copied only when a group is created.
  */
 #include "pg/slowq.h"
@@ -292,61 +292,14 @@ static uint64_t slowq_key(const struct pglog_rec *r, uint64_t fp)
 	return k ? k : 1;   /* 0 is the overflow group's */
 }
 
-/* A slot hash of a memoised text: its length and three samples (start,
- * middle, end), which is all a slot needs - a hit compares the whole text. */
-static uint64_t slowq_memo_hash(const char *t, size_t n)
-{
-	uint64_t a = 0, b = 0, c = 0, h;
-
-	if (n >= 8) {
-		memcpy(&a, t, 8);
-		memcpy(&b, t + (n - 8) / 2, 8);
-		memcpy(&c, t + n - 8, 8);
-	} else {
-		memcpy(&a, t, n);
-	}
-	h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (c * 0x165667B19E3779F9ull) ^ n;
-	h ^= h >> 31;
-	h *= 0xBF58476D1CE4E5B9ull;
-	h ^= h >> 29;
-	return h ? h : 1;
-}
-
-/* The fingerprint and normalised length of a statement: remembered from
- * an earlier identical text, else normalised (into a->norm) and
- * remembered. *normed says whether a->norm holds this statement's text. */
+/* The fingerprint and normalised length of a statement, through the shape
+ * cache (a statement like one seen before is not normalised again).
+ * *normed says whether a->norm holds this statement's text. */
 static void slowq_fingerprint(struct slowq_agg *a, const struct slowq_stmt *s, struct sqlnorm *nr, bool *normed)
 {
-	struct slowq_memo_slot *m = NULL;
-	uint64_t h = 0;
-	size_t i = 0;
-
-	if (s->text_len <= SLOWQ_MEMO_TEXT) {
-		if (a->memo == NULL)
-			a->memo = calloc(1, sizeof(*a->memo));
-		if (a->memo != NULL) {
-			h = slowq_memo_hash(s->text, s->text_len);
-			i = h & (SLOWQ_MEMO_SLOTS - 1);
-			m = &a->memo->slot[i];
-			if (a->memo->hash[i] == h && m->len == s->text_len && memcmp(m->text, s->text, s->text_len) == 0) {
-				nr->fingerprint = m->fingerprint;
-				nr->len = m->norm_len;
-				nr->sensitive = m->sensitive;
-				*normed = false;
-				return;
-			}
-		}
-	}
-	sqlnorm_run(s->text, s->text_len, a->norm, sizeof(a->norm), nr);
-	*normed = true;
-	if (m != NULL) {
-		a->memo->hash[i] = h;
-		m->fingerprint = nr->fingerprint;
-		m->norm_len = nr->len;
-		m->sensitive = nr->sensitive;
-		m->len = (uint32_t)s->text_len;
-		memcpy(m->text, s->text, s->text_len);
-	}
+	if (a->shapes == NULL)
+		a->shapes = sqlnorm_cache_new();   /* NULL: every statement normalised */
+	*normed = !sqlnorm_cached(a->shapes, s->text, s->text_len, a->norm, sizeof(a->norm), nr);
 }
 
 /* The group a statement belongs to (the overflow group past the cap). */
@@ -458,9 +411,9 @@ void slowq_agg_free(struct slowq_agg *a)
 	}
 	free(a->groups);
 	free(a->index);
-	free(a->memo);
+	sqlnorm_cache_free(a->shapes);
 	a->groups = NULL;
 	a->index = NULL;
-	a->memo = NULL;
+	a->shapes = NULL;
 	a->ngroups = a->cap = a->index_cap = 0;
 }

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/sqlnorm.h"
 #include "pg/pglog.h"
 
 #define SLOWQ_GROUPS_MAX 10000
@@ -71,23 +72,6 @@ struct slowq_group {
 	uint32_t *grids;         /* calls per grid (when the aggregate has grids) */
 };
 
-/* Statements repeat (the same text with the same literals, or a
- * parameterised one): the aggregate remembers the fingerprint of recent
- * texts, so a repeat is hashed and compared instead of normalised. */
-#define SLOWQ_MEMO_SLOTS 256         /* direct-mapped by a hash of the text */
-#define SLOWQ_MEMO_TEXT 512          /* longer texts are normalised every time */
-
-struct slowq_memo {
-	uint64_t hash[SLOWQ_MEMO_SLOTS];   /* of each slot's raw text (0: empty), apart: probed every time */
-	struct slowq_memo_slot {
-		uint64_t fingerprint;    /* sqlnorm's */
-		size_t norm_len;
-		bool sensitive;
-		uint32_t len;
-		char text[SLOWQ_MEMO_TEXT];
-	} slot[SLOWQ_MEMO_SLOTS];
-};
-
 struct slowq_agg {
 	struct slowq_group *groups;
 	size_t ngroups, cap;
@@ -99,7 +83,7 @@ struct slowq_agg {
 	int ngrids;              /* 0: no CallsGrids */
 	int64_t grid_from_ms, grid_width_ms;
 	char norm[SLOWQ_TEXT_MAX + 1];
-	struct slowq_memo *memo; /* allocated on first use (NULL: none) */
+	struct sqlnorm_cache *shapes;  /* statements normalised before (see sqlnorm.h); made on first use */
 	bool failed;             /* out of memory: results incomplete */
 };
 

@@ -213,6 +213,130 @@ static void test_fast_matches_precise(void **state)
 	}
 }
 
+/* ---- the shape cache against the reference ---- */
+
+/* Literal values a shape's slot may take in another statement, by kind
+ * (the variants of a statement mostly keep each literal's kind), with
+ * forms that are something else or change the numbering of placeholders. */
+static const char *const literals[] = {
+	"1", "12.5", "1e5", "007", "3.", "1_000", "42", "0x1F",           /* 0..7: numbers */
+	"-1", "+2", "-12.5", "-7",                                        /* 8..11: signed */
+	"'s'", "''", "'a''b'", "'x,y'", "'--'", "'/*'", "'password'",    /* 12..18: strings */
+	"'$1'", "1e", "0b101", "- 3", "-.5", ".5", "E'x'", "$$y$$", "1..2", "'unterminated", "$9",
+};
+static const int literal_kinds[][2] = { { 0, 8 }, { 8, 12 }, { 12, 19 }, { 0, 30 } };   /* [from, to) */
+_Static_assert(sizeof(literals) / sizeof(literals[0]) == 30, "literal_kinds covers every literal");
+
+/* Build a statement from `seq` (piece indexes; negative: literal -1-k of lits). */
+static size_t build(char *out, size_t cap, const int *seq, int n, const int *lits)
+{
+	size_t len = 0;
+
+	for (int k = 0; k < n; k++) {
+		const char *piece = seq[k] >= 0 ? pieces[seq[k]] : literals[lits[-1 - seq[k]]];
+		size_t pl = strlen(piece);
+		if (len + pl >= cap)
+			break;
+		memcpy(out + len, piece, pl);
+		len += pl;
+	}
+	return len;
+}
+
+static void check_against_precise(struct sqlnorm_cache *c, const char *in, size_t n, unsigned *hits)
+{
+	char a[600], b[600];
+	struct sqlnorm ra, rb;
+	bool hit = sqlnorm_cached(c, in, n, a, sizeof(a), &ra);
+
+	sqlnorm_run_precise(in, n, b, sizeof(b), &rb);
+	if (ra.len != rb.len || ra.fingerprint != rb.fingerprint || ra.sensitive != rb.sensitive ||
+	    (!hit && strcmp(a, b) != 0))
+		fail_msg("shape cache (%s) differs from precise on [%.*s]\n  precise [%s]", hit ? "hit" : "miss", (int)n,
+			 in, b);
+	*hits += hit;
+}
+
+/* Statements of one shape hit; another shape, or a literal of another
+ * kind, does not. */
+static void test_shapes(void **state)
+{
+	static const struct {
+		const char *sql;
+		bool hit;
+	} cases[] = {
+		{ "select * from orders where id = 1", false },
+		{ "select * from orders where id = 88932", true },
+		{ "select * from orders where id = 1.5e3", true },
+		{ "select * from orders where id = '1'", false },          /* another kind */
+		{ "select * from orders where id = 2 ", false },           /* another shape */
+		{ "select * from orders where id = x1", false },
+		{ "update a set b = b - 640.67 where id = -233 and s = 'x'", false },
+		{ "update a set b = b - 1 where id = -5 and s = 'it''s'", true },
+		{ "update a set b = b - 1 where id = +5 and s = ''", false },   /* the sign is part of the shape */
+		{ "select * from items where sku in ('a', 'b')", false },
+		{ "select * from items where sku in ('c', 'dd')", true },
+		{ "select * from items where sku in ('c', 'd', 'e')", false },  /* another length */
+		{ "select * from items where sku in ('c,d', 'e')", false },     /* commas move the key */
+		{ "select 'a' from t where x = $1", false },
+		{ "select 'b' from t where x = $1", true },
+		{ "select 'b$1' from t where x = $1", false },                  /* '$' in a string */
+		{ "alter role r password 'x'", false },
+		{ "alter role r password 'y'", false },                          /* never remembered */
+	};
+	struct sqlnorm_cache *c = sqlnorm_cache_new();
+	char out[256];
+	struct sqlnorm r, want;
+
+	assert_non_null(c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].sql);
+		bool hit = sqlnorm_cached(c, cases[i].sql, n, out, sizeof(out), &r);
+		sqlnorm_run_precise(cases[i].sql, n, out, sizeof(out), &want);
+		if (hit != cases[i].hit || r.fingerprint != want.fingerprint || r.len != want.len ||
+		    r.sensitive != want.sensitive)
+			fail_msg("[%s]: hit %d, want %d", cases[i].sql, hit, cases[i].hit);
+	}
+	sqlnorm_cache_free(c);
+}
+
+static void test_shapes_match_precise(void **state)
+{
+	struct sqlnorm_cache *c = sqlnorm_cache_new();
+	char in[512];
+	unsigned hits = 0;
+	int iters = getenv("SQLNORM_ITERS") ? (int)strtol(getenv("SQLNORM_ITERS"), NULL, 10) : 200000;
+	const int npieces = (int)(sizeof(pieces) / sizeof(pieces[0]));
+
+	assert_non_null(c);
+	for (int iter = 0; iter < iters; iter++) {
+		int seq[40], lits[40], n = 1 + (int)(next_rand() % 40), nslots = 0;
+		for (int k = 0; k < n; k++)
+			seq[k] = next_rand() % 3 == 0 ? -1 - nslots++ : (int)(next_rand() % (unsigned)npieces);
+		int kind[40];
+		for (int k = 0; k < nslots; k++)
+			kind[k] = next_rand() % 8 == 0 ? 3 : (int)(next_rand() % 3);
+		/* the same sequence with other literals of each slot's kind, a few
+		 * times; then mutated */
+		for (int v = 0; v < 4; v++) {
+			for (int k = 0; k < nslots; k++) {
+				const int *r = literal_kinds[next_rand() % 16 == 0 ? 3 : kind[k]];
+				lits[k] = r[0] + (int)(next_rand() % (unsigned)(r[1] - r[0]));
+			}
+			size_t len = build(in, sizeof(in), seq, n, lits);
+			check_against_precise(c, in, len, &hits);
+			if (v == 3 && len > 0) {
+				in[next_rand() % len] = "0'-+,x $\\e."[next_rand() % 11];
+				check_against_precise(c, in, len, &hits);
+			}
+		}
+	}
+	/* the cache is used (random neighbours often make a literal something else) */
+	print_message("shape cache: %u hits in %d statements\n", hits, iters * 5);
+	assert_true(hits > (unsigned)iters / 20);
+	sqlnorm_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +351,8 @@ int main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_fast_matches_precise),
+		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_shapes_match_precise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
