@@ -230,7 +230,7 @@ static void lb_part_run_mapped(struct lb_part *p)
 			mapped = lb_populate(mapped, end);
 			released = lb_release(released, q);
 		}
-		enum pglog_status st = pglog_parse(q, (size_t)(end - q), &rec, &used);
+		enum pglog_status st = pglog_parse_head(q, (size_t)(end - q), &rec, &used, SLOWQ_COLS);
 		if (st == PGLOG_INCOMPLETE)
 			break;
 		q += used;
@@ -267,6 +267,7 @@ static void *lb_part_run(void *arg)
 	if (pglog_reader_open(&r, p->path, p->start, &e) != 0)
 		return NULL;
 	r.stop = p->stop;
+	r.cols = SLOWQ_COLS;   /* as DescribeSlowQueryAnalysis reads */
 	while ((rc = pglog_reader_next(&r, &rec, &e)) == 1) {
 		p->records++;
 		if (p->parse_only)

@@ -143,7 +143,7 @@ void logs_query_free(struct logs_query *q)
 	q->files = NULL;
 }
 
-static int logs_scan_file(const char *path, size_t file,
+static int logs_scan_file(const char *path, size_t file, int cols,
 			  int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg), void *arg,
 			  struct err *e)
 {
@@ -158,6 +158,7 @@ static int logs_scan_file(const char *path, size_t file,
 		free(rec);
 		return -1;
 	}
+	rd.cols = cols;
 	while ((rc = pglog_reader_next(&rd, rec, e)) == 1) {
 		if (pglog_field_eq(&rec->f[PGLOG_USER], PGNODE_SUPERUSER))
 			continue;
@@ -187,7 +188,7 @@ int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const s
 		if (q->files[i].mtime * 1000 + LOGS_MTIME_SLACK_MS < q->from_ms)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", q->dir, q->files[i].name);
-		rc = logs_scan_file(path, i, fn, arg, e);
+		rc = logs_scan_file(path, i, q->cols, fn, arg, e);
 	}
 	return rc < 0 ? -1 : 0;
 }

@@ -37,6 +37,7 @@ struct logs_query {
 	int64_t from_ms, to_ms;      /* the range, inclusive */
 	const char *db;              /* DatabaseName filter or NULL */
 	long long limit, offset;
+	int cols;                    /* columns logs_scan's callback reads (pglog_reader.cols); 0: all */
 	struct pglog_file *files;    /* the csvlog files, listed by logs_scan */
 	size_t nfiles;
 };

@@ -264,6 +264,7 @@ static int slow_agg_run(struct logs_query *q, struct slow_agg *a, int ngrids, st
 {
 	memset(a, 0, sizeof(*a));
 	a->f.q = q;
+	q->cols = SLOWQ_COLS;   /* the aggregate reads no column past the message */
 	slowq_agg_init(&a->agg, ngrids, q->from_ms, q->to_ms);
 	if (logs_scan(q, slow_agg_record, a, e) != 0)
 		return -1;

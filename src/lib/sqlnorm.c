@@ -954,7 +954,7 @@ struct sn_shape {
 		unsigned char kind;
 		char first;                 /* its first byte (the sign of SK_SNUM) */
 	} slot[SN_SLOTS_MAX];
-	char text[SN_SHAPE_TEXT];
+	char text[SN_SHAPE_TEXT + 16];   /* + 16: sn_memeq reads up to 16 bytes past a segment */
 };
 
 struct sqlnorm_cache {
@@ -1029,14 +1029,52 @@ static uint64_t sn_shape_key(const char *in, size_t len)
 	return sn_mix(h ^ w ^ 0x5bd1e995ull) | 1;
 }
 
+/* a[0..n) == b[0..n), where b may be read 16 bytes past any of its
+ * bytes (a shape's text is padded) and a up to a_end. Segments are short:
+ * one compare instead of a call. */
+static inline bool sn_memeq(const char *a, const char *b, size_t n, const char *a_end)
+{
+#ifdef __SSE2__
+	for (; n >= 16; a += 16, b += 16, n -= 16)
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
+						     _mm_loadu_si128((const __m128i *)(const void *)b))) != 0xffff)
+			return false;
+	if (a_end - a >= 16) {
+		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
+									  _mm_loadu_si128((const __m128i *)(const void *)b)));
+		return ((eq | ~((1u << n) - 1)) & 0xffffu) == 0xffffu;
+	}
+#else
+	(void)a_end;
+#endif
+	return memcmp(a, b, n) == 0;
+}
+
+/* Past a '...' slot at p (as sn_end_quoted), or NULL when it holds '$'. */
+static const char *sn_string_slot_end(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '$')
+			return NULL;
+		if (*p == '\'') {
+			if (p + 1 < end && p[1] == '\'') {
+				p++;
+				continue;
+			}
+			return p + 1;
+		}
+	}
+	return end;
+}
+
 static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
 {
-	const char *p = in, *end = in + len, *q;
+	const char *p = in, *end = in + len;
 	size_t prev = 0;
 
 	for (unsigned i = 0; i < t->nslots; i++) {
 		size_t seg = t->slot[i].at - prev;
-		if ((size_t)(end - p) < seg + 1 || memcmp(p, t->text + prev, seg) != 0)
+		if ((size_t)(end - p) < seg + 1 || !sn_memeq(p, t->text + prev, seg, end))
 			return false;
 		p += seg;
 		prev = t->slot[i].at;
@@ -1044,24 +1082,20 @@ static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
 		case SK_NUM:
 			if (sn_class[(unsigned char)*p] != SC_DIGIT)
 				return false;
-			q = sn_number_end(p, end);
+			p = sn_number_end(p, end);
 			break;
 		case SK_SNUM:
 			if (*p != t->slot[i].first || end - p < 2 || sn_class[(unsigned char)p[1]] != SC_DIGIT)
 				return false;
-			q = sn_number_end(p, end);
+			p = sn_number_end(p, end);
 			break;
 		default:
-			if (*p != '\'')
-				return false;
-			q = sn_end_quoted(p, end, '\'');
-			if (memchr(p, '$', (size_t)(q - p)) != NULL)
+			if (*p != '\'' || (p = sn_string_slot_end(p, end)) == NULL)
 				return false;
 			break;
 		}
-		p = q;
 	}
-	return (size_t)(end - p) == t->len - prev && memcmp(p, t->text + prev, t->len - prev) == 0;
+	return (size_t)(end - p) == t->len - prev && sn_memeq(p, t->text + prev, t->len - prev, end);
 }
 
 /* Remember in's shape (rec: its literals) with its result r in set `set`. */

@@ -239,9 +239,73 @@ static const char *pglog_quoted(struct pglog_win *w, const char *p, const char *
 	}
 }
 
+/* Bits set in a 16-bit mask (SWAR: no POPCNT instruction is assumed). */
+static inline unsigned pglog_pop16(unsigned x)
+{
+	x = x - ((x >> 1) & 0x5555u);
+	x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+	x = (x + (x >> 4)) & 0x0f0fu;
+	return (x + (x >> 8)) & 0x1fu;
+}
+
+/* The rest of a record from p (the start of a field) only scanned: its
+ * end is the first newline outside quotes, found by quote parity (a
+ * doubled quote toggles twice) sixteen bytes at a time, and its commas
+ * outside quotes are counted into *n. *next: past the newline. Returns 1,
+ * 0 when the buffer ends first, -1 when a newline lies inside quotes: a
+ * multi-line field, or a stray quote that would swallow the next records,
+ * which only the field loop tells apart. */
+static int pglog_skip_rest(const char *p, const char *end, int *n, const char **next)
+{
+	unsigned inq = 0;   /* inside quotes at p: 0 or 0xffff */
+	int k = 1;
+
+#ifdef __SSE2__
+	for (; end - p >= 16; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+		unsigned c = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+		unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+		unsigned inside = q;
+		inside ^= inside << 1;
+		inside ^= inside << 2;
+		inside ^= inside << 4;
+		inside ^= inside << 8;
+		inside = (inside ^ inq) & 0xffffu;
+		inq = inside & 0x8000u ? 0xffffu : 0;
+		c &= ~inside;
+		if (nl != 0) {
+			unsigned first = nl & -nl;
+			if (first & inside)
+				return -1;
+			*n += k + (int)pglog_pop16(c & (first - 1));
+			*next = p + __builtin_ctz(nl) + 1;
+			return 1;
+		}
+		k += (int)pglog_pop16(c);
+	}
+#endif
+	for (; p < end; p++) {
+		if (*p == '"') {
+			inq ^= 0xffffu;
+		} else if (*p == '\n') {
+			if (inq)
+				return -1;
+			*n += k;
+			*next = p + 1;
+			return 1;
+		} else if (!inq && *p == ',') {
+			k++;
+		}
+	}
+	return 0;
+}
+
 /* The fields of one record; *nout receives how many there are (those past
- * PGLOG_FIELDS_MAX are counted, not kept). */
-static enum pglog_status pglog_parse_fields(const char *buf, size_t len, struct pglog_rec *r, size_t *used, int *nout)
+ * PGLOG_FIELDS_MAX are counted, not kept). Past `cols` fields (0: none),
+ * the rest is only scanned (pglog_skip_rest). */
+static enum pglog_status pglog_parse_fields(const char *buf, size_t len, struct pglog_rec *r, size_t *used, int *nout,
+					    int cols, bool *skipped)
 {
 	const char *p = buf, *end = buf + len;
 	struct pglog_win w = { .at = buf, .end = buf, .sep = 0, .quote = 0 };
@@ -273,26 +337,56 @@ static enum pglog_status pglog_parse_fields(const char *buf, size_t len, struct 
 		n++;
 		if (*p++ == '\n')
 			break;
+		if (n == cols) {
+			int k = pglog_skip_rest(p, end, &n, &p);
+			if (k < 0) {
+				r->head_cols = 0;   /* the fields past cols are about to be written */
+				return pglog_parse_fields(buf, len, r, used, nout, 0, skipped);
+			}
+			if (k == 0)
+				return PGLOG_INCOMPLETE;
+			*skipped = true;
+			break;
+		}
 	}
 	*used = (size_t)(p - buf);
 	*nout = n;
 	return PGLOG_OK;
 }
 
-enum pglog_status pglog_parse(const char *buf, size_t len, struct pglog_rec *r, size_t *used)
+enum pglog_status pglog_parse_head(const char *buf, size_t len, struct pglog_rec *r, size_t *used, int cols)
 {
 	int n = 0;
-	enum pglog_status st = pglog_parse_fields(buf, len, r, used, &n);
+	bool skipped = false;
+	enum pglog_status st;
+
+	if (cols != r->head_cols)
+		r->head_cols = 0;   /* this parse may write fields that were cleared */
+	st = pglog_parse_fields(buf, len, r, used, &n, cols, &skipped);
 
 	if (st != PGLOG_OK)
 		return st;
 	if (n < PGLOG_COLS_MIN || n > PGLOG_FIELDS_MAX)
 		return PGLOG_BAD;
+	if (!skipped) {
+		r->head_cols = 0;
+	} else if (r->head_cols != cols) {
+		/* the skipped fields read as empty; they stay so while the
+		 * same columns are skipped */
+		for (int i = cols; i < PGLOG_FIELDS_MAX; i++)
+			r->f[i] = (struct pglog_field){ .p = "", .len = 0, .escaped = false };
+		r->head_cols = cols;
+	}
 	for (int i = n; i < PGLOG_NCOLS; i++)
 		r->f[i] = (struct pglog_field){ .p = "", .len = 0, .escaped = false };
 	r->nfields = n;
 	r->time_ms = pglog_time_cached(r, r->f[PGLOG_LOG_TIME].p, r->f[PGLOG_LOG_TIME].len);
 	return PGLOG_OK;
+}
+
+enum pglog_status pglog_parse(const char *buf, size_t len, struct pglog_rec *r, size_t *used)
+{
+	return pglog_parse_head(buf, len, r, used, 0);
 }
 
 size_t pglog_field_copy(const struct pglog_field *f, char *out, size_t cap)
@@ -433,7 +527,7 @@ int pglog_reader_next(struct pglog_reader *r, struct pglog_rec *rec, struct err 
 		}
 		if (r->stop >= 0 && r->offset + (off_t)r->pos >= r->stop)
 			return 0;
-		st = pglog_parse(r->buf + r->pos, r->len - r->pos, rec, &used);
+		st = pglog_parse_head(r->buf + r->pos, r->len - r->pos, rec, &used, r->cols);
 		if (st == PGLOG_OK) {
 			r->rec_offset = r->offset + (off_t)r->pos;
 			r->pos += used;

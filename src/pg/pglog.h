@@ -59,6 +59,7 @@ struct pglog_rec {
 	char tkey[32];
 	uint32_t tkey_len;
 	int64_t tkey_s;
+	int head_cols;       /* f[head_cols..] were cleared by a head-only parse (0: not) */
 };
 
 enum pglog_status {
@@ -72,6 +73,15 @@ enum pglog_status {
  * including its newline. PGLOG_BAD: *used = bytes up to and including the
  * end of the current line. PGLOG_INCOMPLETE: nothing consumed. */
 enum pglog_status pglog_parse(const char *buf, size_t len, struct pglog_rec *r, size_t *used);
+
+/* pglog_parse for a reader of the first `cols` columns only (0: all):
+ * they are split and checked as pglog_parse does, the rest of the record
+ * is only scanned for its end (the first newline outside quotes) and its
+ * field count, and its fields read as empty. A malformed field past them
+ * goes unnoticed (only what is read is checked), unless it hides the end:
+ * a record with a newline inside quotes past `cols` is parsed whole (its
+ * fields are then all there). */
+enum pglog_status pglog_parse_head(const char *buf, size_t len, struct pglog_rec *r, size_t *used, int cols);
 
 /* Undouble a field's quotes into out (cap >= 1, NUL-terminated, cut at
  * cap-1); returns the length written. */
@@ -96,6 +106,7 @@ struct pglog_reader {
 	off_t offset;        /* file offset of buf[0] */
 	off_t stop;          /* stop after records starting at or past this offset; -1: none */
 	off_t rec_offset;    /* file offset of the record last returned */
+	int cols;            /* columns the caller reads (pglog_parse_head); 0 (the default): all */
 };
 
 /* Open `path` for reading from byte `start` (0, or a record boundary).

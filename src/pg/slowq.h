@@ -60,6 +60,10 @@ void slowq_scratch_free(struct slowq_scratch *sc);
 int slowq_bucket(double ms);
 const char *slowq_bucket_name(int i);
 
+/* The columns slowq_parse and slowq_agg_add read: a reader that only
+ * aggregates can skip the rest (pglog_reader.cols). */
+#define SLOWQ_COLS (PGLOG_MESSAGE + 1)
+
 struct slowq_group {
 	uint64_t key;
 	char *query;             /* normalised, valid UTF-8, cut to SLOWQ_TEXT_MAX */
