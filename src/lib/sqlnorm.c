@@ -25,10 +25,11 @@
 enum sn_class { SC_OTHER, SC_SPACE, SC_WORD, SC_DIGIT, SC_QUOTE, SC_DQUOTE, SC_DOLLAR, SC_OP, SC_PUNCT,
 		SC_DOT };
 
-/* Literals the shape cache can re-read in another statement: a number
- * starting with a digit, a signed one (unary position), a '...' string
- * (without '$', which would move the numbering of placeholders). */
-enum sn_slot_kind { SK_NUM = 1, SK_SNUM, SK_STR };
+/* What the shape cache can re-read in another statement: a number
+ * starting with a digit, a signed one (unary position), a '...' string, a
+ * comment (none holding '$', which would move the numbering of
+ * placeholders). */
+enum sn_slot_kind { SK_NUM = 1, SK_SNUM, SK_STR, SK_LINE_COMMENT, SK_BLOCK_COMMENT };
 
 #define SN_SLOTS_MAX 64             /* literals noted per statement; later ones stay part of its shape */
 
@@ -260,24 +261,25 @@ static void sn_comma(struct sn *s)
 
 /* ---- skipping ---- */
 
-static void sn_skip_line_comment(struct sn *s)
+/* Past a "--" comment at p: its newline included (shared with the shape
+ * matcher, as the other *_end functions). */
+static const char *sn_line_comment_end(const char *p, const char *end)
 {
-	const char *nl = memchr(s->p, '\n', (size_t)(s->end - s->p));
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
 
-	s->p = nl ? nl + 1 : s->end;
-	s->space = true;
+	return nl ? nl + 1 : end;
 }
 
-static void sn_skip_block_comment(struct sn *s)
+/* Past a nested block comment starting at p. */
+static const char *sn_block_comment_end(const char *p, const char *end)
 {
 	int depth = 0;
-	const char *p = s->p;
 
-	while (p < s->end) {
-		if (p + 1 < s->end && p[0] == '/' && p[1] == '*') {
+	while (p < end) {
+		if (p + 1 < end && p[0] == '/' && p[1] == '*') {
 			depth++;
 			p += 2;
-		} else if (p + 1 < s->end && p[0] == '*' && p[1] == '/') {
+		} else if (p + 1 < end && p[0] == '*' && p[1] == '/') {
 			p += 2;
 			if (--depth == 0)
 				break;
@@ -285,8 +287,19 @@ static void sn_skip_block_comment(struct sn *s)
 			p++;
 		}
 	}
-	s->p = p;
+	return p;
+}
+
+/* A comment: dropped, but it separates tokens. One without '$' (which
+ * sn_max_param reads anywhere) is a slot of the statement's shape. */
+static void sn_comment(struct sn *s, bool line)
+{
+	const char *c = s->p;
+
+	s->p = line ? sn_line_comment_end(c, s->end) : sn_block_comment_end(c, s->end);
 	s->space = true;
+	if (s->rec != NULL && memchr(c, '$', (size_t)(s->p - c)) == NULL)
+		sn_rec_slot(s, c, s->p, line ? SK_LINE_COMMENT : SK_BLOCK_COMMENT);
 }
 
 /* Past a '...' string starting at s->p (standard conforming: '' escapes). */
@@ -515,11 +528,11 @@ static void sn_operator(struct sn *s)
 	const char *end = s->end;
 
 	if (p + 1 < end && p[0] == '-' && p[1] == '-') {
-		sn_skip_line_comment(s);
+		sn_comment(s, true);
 		return;
 	}
 	if (p + 1 < end && p[0] == '/' && p[1] == '*') {
-		sn_skip_block_comment(s);
+		sn_comment(s, false);
 		return;
 	}
 	if ((*p == '-' || *p == '+') && p + 1 < end && sn_unary_context(s) &&
@@ -975,11 +988,11 @@ void sqlnorm_cache_free(struct sqlnorm_cache *c)
 
 /* Bytes that may start a slot: the key's prefix stops before the first. */
 static const unsigned char sn_slot_start[256] = {
-	['0' ... '9'] = 1, ['\''] = 1, ['-'] = 1, ['+'] = 1,
+	['0' ... '9'] = 1, ['\''] = 1, ['-'] = 1, ['+'] = 1, ['/'] = 1,
 };
 
 /* The same for every statement of one shape: its start up to where the
- * first literal may be (at most SN_KEY_PREFIX bytes) and its count of
+ * first slot may be (at most SN_KEY_PREFIX bytes) and its count of
  * commas (lists of different lengths get different keys; a string holding
  * commas only gets another key, i.e. a miss). One pass, sixteen bytes at a
  * time. Never 0. */
@@ -997,7 +1010,8 @@ static uint64_t sn_shape_key(const char *in, size_t len)
 			commas++;
 		if (!found && i < stop) {
 			__m128i st = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
-							       _mm_cmpeq_epi8(x, _mm_set1_epi8('-'))),
+							       _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+									    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')))),
 						  _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
 							       _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
 									     _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)))));
@@ -1089,10 +1103,21 @@ static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
 				return false;
 			p = sn_number_end(p, end);
 			break;
-		default:
+		case SK_STR:
 			if (*p != '\'' || (p = sn_string_slot_end(p, end)) == NULL)
 				return false;
 			break;
+		default: {
+			/* a comment: the same kind, no '$' */
+			const char *c = p;
+			bool line = t->slot[i].kind == SK_LINE_COMMENT;
+			if (end - p < 2 || p[0] != (line ? '-' : '/') || p[1] != (line ? '-' : '*'))
+				return false;
+			p = line ? sn_line_comment_end(p, end) : sn_block_comment_end(p, end);
+			if (memchr(c, '$', (size_t)(p - c)) != NULL)
+				return false;
+			break;
+		}
 		}
 	}
 	return (size_t)(end - p) == t->len - prev && sn_memeq(p, t->text + prev, t->len - prev, end);

@@ -223,9 +223,10 @@ static const char *const literals[] = {
 	"-1", "+2", "-12.5", "-7",                                        /* 8..11: signed */
 	"'s'", "''", "'a''b'", "'x,y'", "'--'", "'/*'", "'password'",    /* 12..18: strings */
 	"'$1'", "1e", "0b101", "- 3", "-.5", ".5", "E'x'", "$$y$$", "1..2", "'unterminated", "$9",
+	"/* c */", "/* 1 */", "/* /* n */ */", "/* $2 */", "-- x\n", "-- 7\n", "/* open", "-- end",  /* 30..37: comments */
 };
-static const int literal_kinds[][2] = { { 0, 8 }, { 8, 12 }, { 12, 19 }, { 0, 30 } };   /* [from, to) */
-_Static_assert(sizeof(literals) / sizeof(literals[0]) == 30, "literal_kinds covers every literal");
+static const int literal_kinds[][2] = { { 0, 8 }, { 8, 12 }, { 12, 19 }, { 30, 38 }, { 0, 38 } };   /* [from, to) */
+_Static_assert(sizeof(literals) / sizeof(literals[0]) == 38, "literal_kinds covers every literal");
 
 /* Build a statement from `seq` (piece indexes; negative: literal -1-k of lits). */
 static size_t build(char *out, size_t cap, const int *seq, int n, const int *lits)
@@ -281,6 +282,10 @@ static void test_shapes(void **state)
 		{ "select 'a' from t where x = $1", false },
 		{ "select 'b' from t where x = $1", true },
 		{ "select 'b$1' from t where x = $1", false },                  /* '$' in a string */
+		{ "select 1 /* req 17 */ -- a\n", false },
+		{ "select 2 /* req /* nested */ 18 */ -- b\n", true },       /* comments are slots too */
+		{ "select 2 /* req 18 */ /* c */ -- b\n", false },
+		{ "select 2 /* $1 */ -- b\n", false },                         /* '$' in a comment */
 		{ "alter role r password 'x'", false },
 		{ "alter role r password 'y'", false },                          /* never remembered */
 	};
@@ -315,18 +320,18 @@ static void test_shapes_match_precise(void **state)
 			seq[k] = next_rand() % 3 == 0 ? -1 - nslots++ : (int)(next_rand() % (unsigned)npieces);
 		int kind[40];
 		for (int k = 0; k < nslots; k++)
-			kind[k] = next_rand() % 8 == 0 ? 3 : (int)(next_rand() % 3);
+			kind[k] = next_rand() % 8 == 0 ? 4 : (int)(next_rand() % 4);
 		/* the same sequence with other literals of each slot's kind, a few
 		 * times; then mutated */
 		for (int v = 0; v < 4; v++) {
 			for (int k = 0; k < nslots; k++) {
-				const int *r = literal_kinds[next_rand() % 16 == 0 ? 3 : kind[k]];
+				const int *r = literal_kinds[next_rand() % 16 == 0 ? 4 : kind[k]];
 				lits[k] = r[0] + (int)(next_rand() % (unsigned)(r[1] - r[0]));
 			}
 			size_t len = build(in, sizeof(in), seq, n, lits);
 			check_against_precise(c, in, len, &hits);
 			if (v == 3 && len > 0) {
-				in[next_rand() % len] = "0'-+,x $\\e."[next_rand() % 11];
+				in[next_rand() % len] = "0'-+,x $\\e./*\n"[next_rand() % 14];
 				check_against_precise(c, in, len, &hits);
 			}
 		}
