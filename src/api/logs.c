@@ -12,11 +12,13 @@
  */
 #include "api/logs.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/instances.h"
 #include "core/config.h"
@@ -129,6 +131,7 @@ int logs_query_open(const struct api_ctx *ctx, struct logs_query *q, long long l
 	api_param_int(ctx, "Limit", &q->limit);
 	api_param_int(ctx, "Offset", &q->offset);
 	q->db = api_param_str(ctx, "DatabaseName");
+	q->split_bytes = (uint64_t)ctx->svc->cfg->log_scan_split_mb << 20;
 	if (json_object_get(q->inst.doc, "NodeId") != NULL &&
 	    fleet_primary_node(ctx->svc->fleet, q->inst.doc, &n, e) == 0)
 		snprintf(q->dir, sizeof(q->dir), "%s/log", n.dir);
@@ -173,6 +176,17 @@ static int logs_scan_file(const char *path, size_t file, int cols,
 	return rc;
 }
 
+/* May file i hold records at or after q->from_ms? */
+static bool logs_file_wanted(const struct logs_query *q, size_t i)
+{
+	return q->files[i].mtime * 1000 + LOGS_MTIME_SLACK_MS >= q->from_ms;
+}
+
+static void logs_file_path(const struct logs_query *q, size_t i, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s", q->dir, q->files[i].name);
+}
+
 int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg),
 	      void *arg, struct err *e)
 {
@@ -185,12 +199,116 @@ int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const s
 	if (pglog_files(q->dir, ".csv", &q->files, &q->nfiles, e) != 0)
 		return -1;
 	for (size_t i = 0; i < q->nfiles && rc == 0; i++) {
-		if (q->files[i].mtime * 1000 + LOGS_MTIME_SLACK_MS < q->from_ms)
+		if (!logs_file_wanted(q, i))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", q->dir, q->files[i].name);
+		logs_file_path(q, i, path, sizeof(path));
 		rc = logs_scan_file(path, i, q->cols, fn, arg, e);
 	}
 	return rc < 0 ? -1 : 0;
+}
+
+/* ---- a scan split over threads ---- */
+
+struct logs_split {
+	struct logs_query *q;
+	int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg);
+	void *const *args;
+	pthread_mutex_t mu;
+	size_t next;             /* the next file to take */
+	int rc;                  /* the first failure (-1: e is set) or stop (1) */
+	struct err e;
+};
+
+struct logs_worker {
+	struct logs_split *s;
+	int i;                   /* which of s->args */
+	pthread_t thread;
+};
+
+/* Take files one at a time until none is left or a worker failed. */
+static void *logs_split_work(void *arg)
+{
+	struct logs_worker *w = arg;
+	struct logs_split *s = w->s;
+	char path[PATH_MAX + 80];
+
+	for (;;) {
+		struct err e;
+		size_t i;
+		int rc;
+		pthread_mutex_lock(&s->mu);
+		for (i = s->next; i < s->q->nfiles && !logs_file_wanted(s->q, i); i++)
+			;
+		s->next = i + 1;
+		rc = s->rc;
+		pthread_mutex_unlock(&s->mu);
+		if (rc != 0 || i >= s->q->nfiles)
+			return NULL;
+		logs_file_path(s->q, i, path, sizeof(path));
+		err_clear(&e);
+		rc = logs_scan_file(path, i, s->q->cols, s->fn, s->args[w->i], &e);
+		if (rc != 0) {
+			pthread_mutex_lock(&s->mu);
+			if (s->rc == 0) {
+				s->rc = rc;
+				s->e = e;
+			}
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+	}
+}
+
+int logs_scan_split(struct logs_query *q, int max_workers,
+		    int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg), void *const *args,
+		    int *used, struct err *e)
+{
+	struct logs_split s = { .q = q, .fn = fn, .args = args };
+	struct logs_worker w[LOGS_WORKERS_MAX];
+	uint64_t bytes = 0;
+	size_t files = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = 1;
+
+	*used = 1;
+	if (q->dir[0] == '\0')
+		return 0;
+	free(q->files);
+	if (pglog_files(q->dir, ".csv", &q->files, &q->nfiles, e) != 0)
+		return -1;
+	for (size_t i = 0; i < q->nfiles; i++) {
+		if (logs_file_wanted(q, i)) {
+			bytes += (uint64_t)q->files[i].size;
+			files++;
+		}
+	}
+	/* threads only where they pay: enough bytes, more than one file */
+	if (bytes >= q->split_bytes && files > 1) {
+		n = max_workers < LOGS_WORKERS_MAX ? max_workers : LOGS_WORKERS_MAX;
+		if (cpus > 0 && n > cpus)
+			n = (int)cpus;
+		if ((size_t)n > files)
+			n = (int)files;
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	for (int i = 0; i < n; i++) {
+		w[i].s = &s;
+		w[i].i = i;
+	}
+	int started = 1;
+	for (; started < n; started++)
+		if (pthread_create(&w[started].thread, NULL, logs_split_work, &w[started]) != 0)
+			break;   /* fewer threads: the others share the work */
+	logs_split_work(&w[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_mutex_destroy(&s.mu);
+	*used = started;
+	if (s.rc < 0) {
+		*e = s.e;
+		return -1;
+	}
+	return 0;
 }
 
 int logs_record_at(const struct logs_query *q, const struct logs_at *at, struct logs_record *x, struct err *e)

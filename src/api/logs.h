@@ -38,6 +38,7 @@ struct logs_query {
 	const char *db;              /* DatabaseName filter or NULL */
 	long long limit, offset;
 	int cols;                    /* columns logs_scan's callback reads (pglog_reader.cols); 0: all */
+	uint64_t split_bytes;        /* logs_scan_split uses threads from this many bytes of files on */
 	struct pglog_file *files;    /* the csvlog files, listed by logs_scan */
 	size_t nfiles;
 };
@@ -75,6 +76,19 @@ int logs_check_window(const struct api_ctx *ctx, long long offset, long long lim
  * cannot be read. */
 int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg),
 	      void *arg, struct err *e);
+
+#define LOGS_WORKERS_MAX 8
+
+/* logs_scan for callbacks that only accumulate (the slow-query
+ * aggregates): when the files to read hold at least q->split_bytes, they
+ * are shared among up to max_workers threads (no more than the CPUs or the
+ * files), worker i calling fn with args[i] (each file whole, in its order,
+ * by one worker; files in no particular order). *used receives how many
+ * workers ran (args[0..*used) hold results). -1 after err_set() when a
+ * file cannot be read. */
+int logs_scan_split(struct logs_query *q, int max_workers,
+		    int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg), void *const *args,
+		    int *used, struct err *e);
 
 /* Read the record at `at` again: 1 with x->rec filled, 0 when it is gone
  * (the file was removed meanwhile), -1 after err_set(). Close x after a

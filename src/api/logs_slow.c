@@ -259,24 +259,49 @@ static int slow_agg_record(const struct pglog_rec *r, const struct logs_at *at, 
 	return 0;
 }
 
-/* Scan the range into a->agg (ngrids as slowq_agg_init). */
-static int slow_agg_run(struct logs_query *q, struct slow_agg *a, int ngrids, struct err *e)
+static void slow_agg_init(struct slow_agg *a, struct logs_query *q, int ngrids)
 {
 	memset(a, 0, sizeof(*a));
 	a->f.q = q;
-	q->cols = SLOWQ_COLS;   /* the aggregate reads no column past the message */
 	slowq_agg_init(&a->agg, ngrids, q->from_ms, q->to_ms);
-	if (logs_scan(q, slow_agg_record, a, e) != 0)
-		return -1;
-	if (a->agg.failed)
-		return err_set(e, ERR_INTERNAL_ERROR, "out of memory aggregating the slow log");
-	return 0;
 }
 
 static void slow_agg_free(struct slow_agg *a)
 {
 	slowq_agg_free(&a->agg);
 	slowq_scratch_free(&a->f.sc);
+}
+
+/* Scan the range into a->agg (ngrids as slowq_agg_init): on several
+ * threads when the logs are large (logs_scan_split), each into its own
+ * aggregate, merged at the end. */
+static int slow_agg_run(struct logs_query *q, struct slow_agg *a, int ngrids, struct err *e)
+{
+	struct slow_agg *more = calloc(LOGS_WORKERS_MAX - 1, sizeof(*more));
+	void *args[LOGS_WORKERS_MAX];
+	int used = 1, rc;
+
+	slow_agg_init(a, q, ngrids);
+	if (more == NULL)
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+	args[0] = a;
+	for (int i = 1; i < LOGS_WORKERS_MAX; i++) {
+		slow_agg_init(&more[i - 1], q, ngrids);
+		args[i] = &more[i - 1];
+	}
+	q->cols = SLOWQ_COLS;   /* the aggregate reads no column past the message */
+	rc = logs_scan_split(q, LOGS_WORKERS_MAX, slow_agg_record, args, &used, e);
+	for (int i = 1; i < LOGS_WORKERS_MAX; i++) {
+		if (rc == 0 && i < used)
+			slowq_agg_merge(&a->agg, &more[i - 1].agg);
+		slow_agg_free(&more[i - 1]);
+	}
+	free(more);
+	if (rc != 0)
+		return -1;
+	if (a->agg.failed)
+		return err_set(e, ERR_INTERNAL_ERROR, "out of memory aggregating the slow log");
+	return 0;
 }
 
 enum slow_metric { BY_CALLS, BY_COST, BY_AVG };

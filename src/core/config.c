@@ -52,6 +52,8 @@ static const struct config_entry config_table[] = {
 	    "days server logs are kept (older log files are deleted; log queries may not reach further back)"),
 	INT(log_retention_mb, "1024", 16, 1048576,
 	    "MB of server log files kept per instance (the oldest files are deleted first)"),
+	INT(log_scan_split_mb, "32", 0, 1048576,
+	    "slow-query aggregates read the log files on several threads (one per CPU) from this many MB on (0: always)"),
 	STR(metrics_token, "", "\"\": GET /metrics is open; else it needs the header Authorization: Bearer TOKEN"),
 	STR(backup_root, "", "directory of the backup store (WAL archive and base backups); \"\": DATA_DIR/backups"),
 	STR(backup_compression, "zstd", "base backup compression, on the server side: zstd, lz4, gzip or none"),

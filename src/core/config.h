@@ -33,6 +33,7 @@ struct config {
 	char vip_last[16];
 	int keep_instances_running; /* 1: postmasters outlive a daemon stop */
 	int supervise_ms;           /* supervisor pass interval */
+	int log_scan_split_mb;      /* slow-query aggregates use threads from this many MB of logs on */
 	int log_retention_days;     /* server logs older than this are deleted; query ranges stay within */
 	int log_retention_mb;       /* server log files kept per instance, MB */
 	char metrics_token[128];    /* "": /metrics is open; else it needs Authorization: Bearer TOKEN */

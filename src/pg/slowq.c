@@ -222,6 +222,17 @@ static struct slowq_group *slowq_find(struct slowq_agg *a, uint64_t key, bool *c
 	return g;
 }
 
+/* The group of `key` in a, if there is one. */
+static struct slowq_group *slowq_lookup(struct slowq_agg *a, uint64_t key)
+{
+	if (a->index_cap == 0)
+		return NULL;
+	for (size_t i = (size_t)key & (a->index_cap - 1); a->index[i] != 0; i = (i + 1) & (a->index_cap - 1))
+		if (a->groups[a->index[i] - 1].key == key)
+			return &a->groups[a->index[i] - 1];
+	return NULL;
+}
+
 /* Fill a new group's strings; false when out of memory. */
 static bool slowq_group_init(struct slowq_agg *a, struct slowq_group *g, const char *text, size_t len,
 			     const struct pglog_rec *r)
@@ -315,10 +326,8 @@ static struct slowq_group *slowq_group_for(struct slowq_agg *a, const struct pgl
 	key = slowq_key(r, nr.fingerprint);
 	if (a->ngroups >= SLOWQ_GROUPS_MAX) {
 		/* only existing groups, else the overflow group */
-		size_t i = (size_t)key & (a->index_cap - 1);
-		for (; a->index[i] != 0; i = (i + 1) & (a->index_cap - 1))
-			if (a->groups[a->index[i] - 1].key == key)
-				return &a->groups[a->index[i] - 1];
+		if ((g = slowq_lookup(a, key)) != NULL)
+			return g;
 		key = 0;
 		r = NULL;
 	}
@@ -354,8 +363,20 @@ void slowq_agg_add(struct slowq_agg *a, const struct pglog_rec *r, const struct 
 static void slowq_merge_group(struct slowq_agg *dst, const struct slowq_group *sg)
 {
 	bool created;
-	struct slowq_group *g = slowq_find(dst, sg->key, &created);
+	struct slowq_group *g;
 
+	if (sg->key != 0 && dst->ngroups >= SLOWQ_GROUPS_MAX && slowq_lookup(dst, sg->key) == NULL) {
+		/* past the cap: counted in the overflow group, as slowq_agg_add does */
+		struct slowq_group over = *sg;
+		over.key = 0;
+		over.query = SLOWQ_OVERFLOW_TEXT;
+		over.user = over.db = "";
+		over.client_mixed = true;
+		over.client[0] = '\0';
+		slowq_merge_group(dst, &over);
+		return;
+	}
+	g = slowq_find(dst, sg->key, &created);
 	if (g == NULL) {
 		dst->failed = true;
 		return;

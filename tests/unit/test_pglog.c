@@ -537,6 +537,21 @@ static void test_slowq_overflow(void **state)
 	assert_int_equal(a->total_calls, SLOWQ_GROUPS_MAX + 52);
 	assert_int_equal(group_of(a, SLOWQ_OVERFLOW_TEXT, "")->calls, 51);
 	assert_int_equal(group_of(a, "select c7 from t", "app")->calls, 2);
+
+	/* merged aggregates keep the cap: another one's new groups go to the
+	 * overflow group, its known ones to theirs */
+	struct slowq_agg *b = malloc(sizeof(*b));
+	slowq_agg_init(b, 0, 0, 0);
+	add_line(b, "app", "h:1", 1, "1000", "statement: select c7 from t");
+	add_line(b, "app", "h:1", 1, "1000", "statement: select brand_new from t");
+	add_line(b, "app", "h:1", 1, "1000", "statement: select other_new from t");
+	slowq_agg_merge(a, b);
+	assert_int_equal(a->ngroups, SLOWQ_GROUPS_MAX + 1);
+	assert_int_equal(a->total_calls, SLOWQ_GROUPS_MAX + 55);
+	assert_int_equal(group_of(a, SLOWQ_OVERFLOW_TEXT, "")->calls, 53);
+	assert_int_equal(group_of(a, "select c7 from t", "app")->calls, 3);
+	slowq_agg_free(b);
+	free(b);
 	slowq_agg_free(a);
 	free(a);
 }
