@@ -6,6 +6,13 @@
  *   logbench gen FILE MB [SEED]   write about MB megabytes of csvlog
  *   logbench run FILE [THREADS [--mmap]]
  *                                 aggregate FILE; print one JSON line
+ *   logbench rotate FILE DIR MB   cut FILE into DIR/postgresql-*.csv files of
+ *                                 about MB megabytes at record ends, as the
+ *                                 server rotates its log
+ *   logbench scan DIR [WORKERS]   aggregate DIR's files as the daemon's
+ *                                 DescribeSlowQueryAnalysis does
+ *                                 (logs_scan_split, WORKERS at most); one
+ *                                 JSON line, the same checksum as `run`
  *
  * Generated lines look like PostgreSQL 15's: 26 columns, a mix of simple-
  * and extended-protocol statements (with their "parameters:" detail),
@@ -40,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/logs.h"
 #include "pg/pglog.h"
 #include "pg/slowq.h"
 
@@ -435,8 +443,126 @@ static int lb_run(const char *path, int nthreads, bool mapped)
 	return 0;
 }
 
+/* ---- the daemon's own scan ---- */
+
+/* Cut `path` into files of about `mb` MB in dir, each ending at a record
+ * end (found by pglog_parse, as the server only rotates between records). */
+static int lb_rotate(const char *path, const char *dir, long mb)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	struct pglog_rec rec;
+	const char *map, *p, *end, *from;
+	int nfile = 0;
+
+	if (fd < 0 || fstat(fd, &st) != 0 || mb < 1) {
+		perror(path);
+		return 1;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	memset(&rec, 0, sizeof(rec));
+	p = from = map;
+	end = map + st.st_size;
+	while (from < end) {
+		size_t used = 0;
+		/* to the first record end at or past mb MB */
+		while (p < end && (size_t)(p - from) < (size_t)mb << 20) {
+			enum pglog_status ps = pglog_parse(p, (size_t)(end - p), &rec, &used);
+			p = ps == PGLOG_INCOMPLETE ? end : p + used;
+		}
+		char name[4096];
+		snprintf(name, sizeof(name), "%s/postgresql-2026-11-27_%06d.csv", dir, nfile++);
+		FILE *f = fopen(name, "w");
+		if (f == NULL || fwrite(from, 1, (size_t)(p - from), f) != (size_t)(p - from) || fclose(f) != 0) {
+			perror(name);
+			return 1;
+		}
+		from = p;
+	}
+	munmap((void *)map, (size_t)st.st_size);
+	return 0;
+}
+
+struct lb_scan {
+	struct slowq_agg agg;
+	struct slowq_scratch sc;
+	uint64_t records, slow;
+};
+
+/* What logs_slow.c's slow_agg_record does (without its time and database
+ * filter: the whole log is asked for). */
+static int lb_scan_record(const struct pglog_rec *r, const struct logs_at *at, void *arg)
+{
+	struct lb_scan *w = arg;
+	struct slowq_stmt s;
+
+	(void)at;
+	w->records++;
+	if (slowq_parse(r, &w->sc, &s)) {
+		w->slow++;
+		slowq_agg_add(&w->agg, r, &s);
+	}
+	return 0;
+}
+
+static int lb_scan(const char *dir, int workers)
+{
+	static struct lb_scan w[LOGS_WORKERS_MAX];
+	void *args[LOGS_WORKERS_MAX];
+	struct logs_query q;
+	struct err e;
+	uint64_t bytes = 0, records = 0, slow = 0;
+	int used = 1;
+	double t0 = lb_now();
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.dir, sizeof(q.dir), "%s", dir);
+	q.from_ms = 0;
+	q.to_ms = INT64_MAX;
+	q.cols = SLOWQ_COLS;
+	q.split_bytes = 32u << 20;   /* the daemon's default log_scan_split_mb */
+	for (int i = 0; i < LOGS_WORKERS_MAX; i++) {
+		slowq_agg_init(&w[i].agg, 0, 0, 0);
+		args[i] = &w[i];
+	}
+	if (logs_scan_split(&q, workers, lb_scan_record, args, &used, &e) != 0) {
+		fprintf(stderr, "logbench: %s\n", err_message(&e, ERR_LANG_EN));
+		return 1;
+	}
+	for (int i = 1; i < used; i++)
+		slowq_agg_merge(&w[0].agg, &w[i].agg);
+	double secs = lb_now() - t0;
+	for (size_t i = 0; i < q.nfiles; i++)
+		bytes += (uint64_t)q.files[i].size;
+	for (int i = 0; i < used; i++) {
+		records += w[i].records;
+		slow += w[i].slow;
+	}
+	printf("{\"bytes\": %" PRIu64 ", \"seconds\": %.3f, \"mb_per_s\": %.1f, \"records\": %" PRIu64 ", \"slow\": %" PRIu64
+	       ", \"groups\": %zu, \"calls\": %" PRIu64 ", \"files\": %zu, \"workers\": %d, \"checksum\": \"%016" PRIx64 "\"}\n",
+	       bytes, secs, (double)bytes / 1048576.0 / secs, records, slow, w[0].agg.ngroups, w[0].agg.total_calls,
+	       q.nfiles, used, lb_checksum(&w[0].agg));
+	for (int i = 0; i < LOGS_WORKERS_MAX; i++) {
+		slowq_agg_free(&w[i].agg);
+		slowq_scratch_free(&w[i].sc);
+	}
+	free(q.files);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && strcmp(argv[1], "rotate") == 0)
+		return lb_rotate(argv[2], argv[3], strtol(argv[4], NULL, 10));
+	if (argc >= 3 && strcmp(argv[1], "scan") == 0) {
+		int wk = argc > 3 ? (int)strtol(argv[3], NULL, 10) : LOGS_WORKERS_MAX;
+		return lb_scan(argv[2], wk < 1 ? 1 : wk > LOGS_WORKERS_MAX ? LOGS_WORKERS_MAX : wk);
+	}
 	if (argc >= 4 && strcmp(argv[1], "gen") == 0)
 		return lb_gen(argv[2], strtol(argv[3], NULL, 10), argc > 4 ? strtoull(argv[4], NULL, 10) : 1);
 	if (argc >= 3 && strcmp(argv[1], "run") == 0) {
@@ -444,6 +570,7 @@ int main(int argc, char **argv)
 		bool mapped = argc > 4 && strcmp(argv[4], "--mmap") == 0;
 		return lb_run(argv[2], t < 1 ? 1 : t > LB_THREADS_MAX ? LB_THREADS_MAX : t, mapped);
 	}
-	fprintf(stderr, "usage: logbench gen FILE MB [SEED] | logbench run FILE [THREADS [--mmap]]\n");
+	fprintf(stderr, "usage: logbench gen FILE MB [SEED] | logbench run FILE [THREADS [--mmap]] |\n"
+			"       logbench rotate FILE DIR MB | logbench scan DIR [WORKERS]\n");
 	return 2;
 }

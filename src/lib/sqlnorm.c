@@ -967,7 +967,7 @@ struct sn_shape {
 		unsigned char kind;
 		char first;                 /* its first byte (the sign of SK_SNUM) */
 	} slot[SN_SLOTS_MAX];
-	char text[SN_SHAPE_TEXT + 16];   /* + 16: sn_memeq reads up to 16 bytes past a segment */
+	char text[SN_SHAPE_TEXT];
 };
 
 struct sqlnorm_cache {
@@ -1043,27 +1043,6 @@ static uint64_t sn_shape_key(const char *in, size_t len)
 	return sn_mix(h ^ w ^ 0x5bd1e995ull) | 1;
 }
 
-/* a[0..n) == b[0..n), where b may be read 16 bytes past any of its
- * bytes (a shape's text is padded) and a up to a_end. Segments are short:
- * one compare instead of a call. */
-static inline bool sn_memeq(const char *a, const char *b, size_t n, const char *a_end)
-{
-#ifdef __SSE2__
-	for (; n >= 16; a += 16, b += 16, n -= 16)
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
-						     _mm_loadu_si128((const __m128i *)(const void *)b))) != 0xffff)
-			return false;
-	if (a_end - a >= 16) {
-		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
-									  _mm_loadu_si128((const __m128i *)(const void *)b)));
-		return ((eq | ~((1u << n) - 1)) & 0xffffu) == 0xffffu;
-	}
-#else
-	(void)a_end;
-#endif
-	return memcmp(a, b, n) == 0;
-}
-
 /* Past a '...' slot at p (as sn_end_quoted), or NULL when it holds '$'. */
 static const char *sn_string_slot_end(const char *p, const char *end)
 {
@@ -1088,7 +1067,7 @@ static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
 
 	for (unsigned i = 0; i < t->nslots; i++) {
 		size_t seg = t->slot[i].at - prev;
-		if ((size_t)(end - p) < seg + 1 || !sn_memeq(p, t->text + prev, seg, end))
+		if ((size_t)(end - p) < seg + 1 || memcmp(p, t->text + prev, seg) != 0)
 			return false;
 		p += seg;
 		prev = t->slot[i].at;
@@ -1120,7 +1099,7 @@ static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
 		}
 		}
 	}
-	return (size_t)(end - p) == t->len - prev && sn_memeq(p, t->text + prev, t->len - prev, end);
+	return (size_t)(end - p) == t->len - prev && memcmp(p, t->text + prev, t->len - prev) == 0;
 }
 
 /* Remember in's shape (rec: its literals) with its result r in set `set`. */
