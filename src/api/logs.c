@@ -163,7 +163,9 @@ static int logs_scan_file(const char *path, size_t file, int cols,
 	}
 	rd.cols = cols;
 	while ((rc = pglog_reader_next(&rd, rec, e)) == 1) {
-		if (pglog_field_eq(&rec->f[PGLOG_USER], PGNODE_SUPERUSER))
+		/* the length first: most records are not the service's own */
+		if (rec->f[PGLOG_USER].len == sizeof(PGNODE_SUPERUSER) - 1 &&
+		    pglog_field_eq(&rec->f[PGLOG_USER], PGNODE_SUPERUSER))
 			continue;
 		at.offset = rd.rec_offset;
 		if (fn(rec, &at, arg) != 0) {

@@ -124,11 +124,14 @@ static size_t pglog_frac_end(const char *s, size_t len)
 	return i;
 }
 
-/* Milliseconds of the fraction s[19..end). */
+/* Milliseconds of the fraction s[19..end) (".mmm" as the server writes
+ * it, or any other number of digits). */
 static int pglog_frac_ms(const char *s, size_t end)
 {
 	int ms = 0, scale = 100;
 
+	if (end == 23)
+		return (s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0');
 	for (size_t i = 20; i < end; i++, scale /= 10)
 		ms += (s[i] - '0') * scale;
 	return ms;
