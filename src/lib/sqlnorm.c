@@ -28,8 +28,9 @@ enum sn_class { SC_OTHER, SC_SPACE, SC_WORD, SC_DIGIT, SC_QUOTE, SC_DQUOTE, SC_D
 /* What the shape cache can re-read in another statement: a number
  * starting with a digit, a signed one (unary position), a '...' string, a
  * comment (none holding '$', which would move the numbering of
- * placeholders). */
-enum sn_slot_kind { SK_NUM = 1, SK_SNUM, SK_STR, SK_LINE_COMMENT, SK_BLOCK_COMMENT };
+ * placeholders), and the rest of a list of literals from its second one
+ * (a list of any length past that normalises alike: "$n, ..."). */
+enum sn_slot_kind { SK_NUM = 1, SK_SNUM, SK_STR, SK_LINE_COMMENT, SK_BLOCK_COMMENT, SK_LIST };
 
 #define SN_SLOTS_MAX 64             /* literals noted per statement; later ones stay part of its shape */
 
@@ -233,10 +234,35 @@ static void sn_literal(struct sn *s, long param)
 	s->list = LS_LIT;
 }
 
+/* Only spaces and one comma in [p, q): the gap between two list items. */
+static bool sn_list_gap(const char *p, const char *q)
+{
+	while (p < q && sn_class[(unsigned char)*p] == SC_SPACE)
+		p++;
+	if (p == q || *p != ',')
+		return false;
+	for (p++; p < q && sn_class[(unsigned char)*p] == SC_SPACE; p++)
+		;
+	return p == q;
+}
+
+/* Note the slot [at, end) of kind `kind`, called before the literal's
+ * sn_literal(): the second literal of a list starts a list slot, and the
+ * ones after it, with nothing but spaces and a comma in between, extend
+ * it. */
 static void sn_rec_slot(struct sn *s, const char *at, const char *end, unsigned char kind)
 {
 	struct sn_rec *r = s->rec;
 
+	if (kind == SK_NUM || kind == SK_SNUM || kind == SK_STR) {
+		if (s->list == LS_COLLAPSED_COMMA && r->n > 0 && r->slot[r->n - 1].kind == SK_LIST &&
+		    sn_list_gap(s->start + r->slot[r->n - 1].end, at)) {
+			r->slot[r->n - 1].end = (uint32_t)(end - s->start);
+			return;
+		}
+		if (s->list == LS_LIT_COMMA)
+			kind = SK_LIST;
+	}
 	if (r->n == SN_SLOTS_MAX)
 		return;
 	r->slot[r->n].at = (uint32_t)(at - s->start);
@@ -954,8 +980,8 @@ void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlno
 
 #define SN_SHAPE_TEXT 768           /* constant bytes of a shape */
 #define SN_SHAPE_INPUT 4096         /* longer statements are not remembered */
-#define SN_SHAPE_SETS 128
-#define SN_SHAPE_WAYS 4
+#define SN_SHAPE_SETS 64
+#define SN_SHAPE_WAYS 8
 #define SN_KEY_PREFIX 32            /* bytes of the statement's start in its key */
 
 struct sn_shape {
@@ -992,48 +1018,38 @@ static const unsigned char sn_slot_start[256] = {
 };
 
 /* The same for every statement of one shape: its start up to where the
- * first slot may be (at most SN_KEY_PREFIX bytes) and its count of
- * commas (lists of different lengths get different keys; a string holding
- * commas only gets another key, i.e. a miss). One pass, sixteen bytes at a
- * time. Never 0. */
+ * first slot may be, at most SN_KEY_PREFIX bytes (found sixteen bytes at
+ * a time). Never 0. */
 static uint64_t sn_shape_key(const char *in, size_t len)
 {
 	size_t stop = len < SN_KEY_PREFIX ? len : SN_KEY_PREFIX, i = 0;
-	unsigned commas = 0;
-	uint64_t h = 0, w;
+	uint64_t h, w;
 
 #ifdef __SSE2__
-	bool found = false;
-	for (; i + 16 <= len; i += 16) {
+	for (; i + 16 <= len && i < stop; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
-		for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(','))); m != 0; m &= m - 1)
-			commas++;
-		if (!found && i < stop) {
-			__m128i st = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
-							       _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
-									    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')))),
-						  _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
-							       _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-									     _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)))));
-			unsigned m = (unsigned)_mm_movemask_epi8(st);
-			if (m != 0) {
-				found = true;
-				if (i + (size_t)__builtin_ctz(m) < stop)
-					stop = i + (size_t)__builtin_ctz(m);
-			}
+		__m128i st = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
+						       _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+								    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')))),
+					  _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+						       _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+								     _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)))));
+		unsigned m = (unsigned)_mm_movemask_epi8(st);
+		if (m != 0) {
+			if (i + (size_t)__builtin_ctz(m) < stop)
+				stop = i + (size_t)__builtin_ctz(m);
+			i = stop;
+			break;
 		}
 	}
-	if (!found)
 #endif
-		for (size_t j = i < stop ? i : stop; j < stop; j++)
-			if (sn_slot_start[(unsigned char)in[j]]) {
-				stop = j;
-				break;
-			}
-	for (; i < len; i++)
-		commas += in[i] == ',';
+	for (; i < stop; i++)
+		if (sn_slot_start[(unsigned char)in[i]]) {
+			stop = i;
+			break;
+		}
 	/* the prefix hashed eight bytes at a time (it is at most 32) */
-	h = (uint64_t)commas * 0x9E3779B97F4A7C15ull ^ stop;
+	h = stop;
 	for (i = 0; i + 8 <= stop; i += 8) {
 		memcpy(&w, in + i, 8);
 		h = sn_mix(h ^ w);
@@ -1058,6 +1074,40 @@ static const char *sn_string_slot_end(const char *p, const char *end)
 		}
 	}
 	return end;
+}
+
+/* Past a list item at p (a literal of a kind the shapes know), or NULL.
+ * A sign starts a number only in the first item: after a collapsed
+ * item's comma the previous token is still the literal, so "-1" there is
+ * an operator and a number (see sn_unary_context). */
+static const char *sn_list_item_end(const char *p, const char *end, bool first)
+{
+	if (sn_class[(unsigned char)*p] == SC_DIGIT)
+		return sn_number_end(p, end);
+	if (first && (*p == '-' || *p == '+') && end - p >= 2 && sn_class[(unsigned char)p[1]] == SC_DIGIT)
+		return sn_number_end(p, end);
+	if (*p == '\'')
+		return sn_string_slot_end(p, end);
+	return NULL;
+}
+
+/* Past the items of a list slot at p: one, then any more after a comma
+ * (spaces around it); the spaces and comma after the last item are left. */
+static const char *sn_list_end(const char *p, const char *end)
+{
+	const char *q = sn_list_item_end(p, end, true), *r;
+
+	while (q != NULL) {
+		p = q;
+		for (r = p; r < end && sn_class[(unsigned char)*r] == SC_SPACE; r++)
+			;
+		if (r == end || *r != ',')
+			break;
+		for (r++; r < end && sn_class[(unsigned char)*r] == SC_SPACE; r++)
+			;
+		q = r < end ? sn_list_item_end(r, end, false) : NULL;
+	}
+	return p;
 }
 
 static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
@@ -1086,6 +1136,12 @@ static bool sn_shape_match(const struct sn_shape *t, const char *in, size_t len)
 			if (*p != '\'' || (p = sn_string_slot_end(p, end)) == NULL)
 				return false;
 			break;
+		case SK_LIST: {
+			const char *q = p;
+			if ((p = sn_list_end(p, end)) == q)
+				return false;   /* not even one item */
+			break;
+		}
 		default: {
 			/* a comment: the same kind, no '$' */
 			const char *c = p;

@@ -228,18 +228,42 @@ static const char *const literals[] = {
 static const int literal_kinds[][2] = { { 0, 8 }, { 8, 12 }, { 12, 19 }, { 30, 38 }, { 0, 38 } };   /* [from, to) */
 _Static_assert(sizeof(literals) / sizeof(literals[0]) == 38, "literal_kinds covers every literal");
 
-/* Build a statement from `seq` (piece indexes; negative: literal -1-k of lits). */
-static size_t build(char *out, size_t cap, const int *seq, int n, const int *lits)
+#define KIND_LIST 5   /* a slot that is a list: lits[k] seeds its items */
+
+static size_t put(char *out, size_t len, size_t cap, const char *piece)
 {
+	size_t pl = strlen(piece);
+
+	if (len + pl >= cap)
+		return len;
+	memcpy(out + len, piece, pl);
+	return len + pl;
+}
+
+/* Build a statement from `seq` (piece indexes; negative: slot -1-k, whose
+ * kind is kinds[k] and value lits[k]; a list slot gets 1-6 items of the
+ * kinds shapes know, sometimes of any, with spaces around its commas). */
+static size_t build(char *out, size_t cap, const int *seq, int n, const int *lits, const int *kinds)
+{
+	static const char *const seps[] = { ", ", ",", " , ", ",\n  ", " ,", ",,", ", /* c */ " };
 	size_t len = 0;
 
 	for (int k = 0; k < n; k++) {
-		const char *piece = seq[k] >= 0 ? pieces[seq[k]] : literals[lits[-1 - seq[k]]];
-		size_t pl = strlen(piece);
-		if (len + pl >= cap)
-			break;
-		memcpy(out + len, piece, pl);
-		len += pl;
+		if (seq[k] >= 0) {
+			len = put(out, len, cap, pieces[seq[k]]);
+		} else if (kinds[-1 - seq[k]] != KIND_LIST) {
+			len = put(out, len, cap, literals[lits[-1 - seq[k]]]);
+		} else {
+			unsigned seed = (unsigned)lits[-1 - seq[k]] * 2654435761u;
+			int items = 1 + (int)(seed % 6);
+			for (int i = 0; i < items; i++) {
+				seed = seed * 1103515245u + 12345u;
+				if (i > 0)
+					len = put(out, len, cap, seps[(seed >> 8) % 16 < 12 ? 0 : (seed >> 12) % 7]);
+				seed = seed * 1103515245u + 12345u;
+				len = put(out, len, cap, literals[(seed >> 8) % 32 == 0 ? (seed >> 13) % 38 : (seed >> 13) % 19]);
+			}
+		}
 	}
 	return len;
 }
@@ -277,8 +301,13 @@ static void test_shapes(void **state)
 		{ "update a set b = b - 1 where id = +5 and s = ''", false },   /* the sign is part of the shape */
 		{ "select * from items where sku in ('a', 'b')", false },
 		{ "select * from items where sku in ('c', 'dd')", true },
-		{ "select * from items where sku in ('c', 'd', 'e')", false },  /* another length */
-		{ "select * from items where sku in ('c,d', 'e')", false },     /* commas move the key */
+		{ "select * from items where sku in ('c', 'd', 'e')", true },   /* a list of any length past two */
+		{ "select * from items where sku in ('c,d', 'e' ,  'f',1, 2)", true },
+		{ "select * from items where sku in ('c', 'd', -1)", false },   /* "-1" there is an operator and 1 */
+		{ "select * from items where sku in ('c', -1, 'e')", true },    /* but not as the second item */
+		{ "select * from items where sku in ('c')", false },            /* one item: another query */
+		{ "select * from items where sku in ('c', 'd', $1)", false },   /* an item the shapes do not read */
+		{ "select * from items where sku in ('c', 'd', /* x */ 'e')", false },
 		{ "select 'a' from t where x = $1", false },
 		{ "select 'b' from t where x = $1", true },
 		{ "select 'b$1' from t where x = $1", false },                  /* '$' in a string */
@@ -320,15 +349,19 @@ static void test_shapes_match_precise(void **state)
 			seq[k] = next_rand() % 3 == 0 ? -1 - nslots++ : (int)(next_rand() % (unsigned)npieces);
 		int kind[40];
 		for (int k = 0; k < nslots; k++)
-			kind[k] = next_rand() % 8 == 0 ? 4 : (int)(next_rand() % 4);
+			kind[k] = next_rand() % 8 == 0 ? 4 : next_rand() % 4 == 0 ? KIND_LIST : (int)(next_rand() % 4);
 		/* the same sequence with other literals of each slot's kind, a few
 		 * times; then mutated */
 		for (int v = 0; v < 4; v++) {
 			for (int k = 0; k < nslots; k++) {
+				if (kind[k] == KIND_LIST) {
+					lits[k] = (int)(next_rand() % 100000);
+					continue;
+				}
 				const int *r = literal_kinds[next_rand() % 16 == 0 ? 4 : kind[k]];
 				lits[k] = r[0] + (int)(next_rand() % (unsigned)(r[1] - r[0]));
 			}
-			size_t len = build(in, sizeof(in), seq, n, lits);
+			size_t len = build(in, sizeof(in), seq, n, lits, kind);
 			check_against_precise(c, in, len, &hits);
 			if (v == 3 && len > 0) {
 				in[next_rand() % len] = "0'-+,x $\\e./*\n"[next_rand() % 14];
