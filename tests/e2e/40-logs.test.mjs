@@ -9,9 +9,12 @@
 // too long or malformed ranges, huge pages, regex and SQL metacharacters in
 // search keys) gets the documented errors or literal matching; another
 // tenant never sees the statements; passwords in statement text never come
-// back.
+// back. The aggregates read the log files on one thread per CPU (the daemon
+// runs with log_scan_split_mb 0 here) and merge what each read.
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { crashNote, expectCode, sdkError } from "./lib/daemon.mjs";
@@ -66,7 +69,9 @@ async function setThreshold(client, inst, ms) {
 }
 
 before(async () => {
-  d = await startFleet();
+  // slow-query aggregates read the log files on one thread per CPU from 0 MB on (the
+  // default is 32 MB): with two files (see "large logs" below) the merge is exercised
+  d = await startFleet({ config: { log_scan_split_mb: 0 } });
   c = d.client();
   a = await createInstance(c, { Name: "e2e-logs-a" });
   const credsB = await d.tenantCreate("e2e-logs-b");
@@ -425,6 +430,52 @@ describe("tenants", () => {
     assert.ok(!JSON.stringify(ra).includes("tenant-B-marker"), "A never sees B's statements");
     const eb = await cb.DescribeDBErrlogs({ DBInstanceId: b.id, ...range(), Limit: 100 });
     assert.ok(!eb.Details.some((x) => /division by zero|selec/.test(x.ErrMsg)), "A's errors are not in B's log");
+  });
+});
+
+describe("large logs", () => {
+  it("are read on several threads, each file by one, and merged", async () => {
+    // tenant A's log file, copied under an earlier name: the aggregate then reads two files,
+    // one per thread here (log_scan_split_mb 0), and counts every statement twice
+    const nodes = path.join(d.dataDir, "nodes");
+    const logs = fs
+      .readdirSync(nodes)
+      .map((n) => path.join(nodes, n, "log"))
+      .filter((dir) => fs.existsSync(dir))
+      .flatMap((dir) => fs.readdirSync(dir).filter((f) => /^postgresql-.*\.csv$/.test(f)).map((f) => path.join(dir, f)));
+    const mine = logs.filter((f) => fs.readFileSync(f, "utf8").includes("tenant-A-marker"));
+    assert.equal(mine.length, 1, `one log file of tenant A's instance: ${JSON.stringify(logs)}`);
+    const before1 = await c.DescribeSlowQueryAnalysis({ DBInstanceId: a.id, ...range(), DatabaseName: "postgres" });
+    const copy = path.join(path.dirname(mine[0]), "postgresql-2000-01-01_000000.csv");
+    fs.copyFileSync(mine[0], copy);
+    try {
+      const r = await c.DescribeSlowQueryAnalysis({ DBInstanceId: a.id, ...range(), DatabaseName: "postgres" });
+      assert.equal(r.Detail.TotalCallNum, 2 * before1.Detail.TotalCallNum);
+      assert.equal(r.TotalCount, before1.TotalCount, "the same queries");
+      const q = findItem(r.Detail.AnalysisItems, /^select pg_sleep\(\$1\)$/);
+      const q1 = findItem(before1.Detail.AnalysisItems, /^select pg_sleep\(\$1\)$/);
+      assert.equal(q.CallNum, 2 * q1.CallNum);
+      assert.equal(q.MinCostTime, q1.MinCostTime);
+      assert.equal(q.MaxCostTime, q1.MaxCostTime);
+      assert.ok(Math.abs(q.CostTime - 2 * q1.CostTime) < 1e-6);
+      assert.equal(q.ClientAddr, q1.ClientAddr);
+      // the legacy action, with its grids (the per-thread aggregates' grids are added up)
+      const legacy = await c.request("DescribeDBSlowlogs", {
+        DBInstanceId: a.id,
+        ...range(),
+        DatabaseName: "postgres",
+        OrderBy: "sum_calls",
+        OrderByType: "desc",
+        Limit: 100,
+        Offset: 0,
+      });
+      assert.equal(legacy.Detail.TotalCalls, 2 * before1.Detail.TotalCallNum);
+      const lq = legacy.Detail.NormalQueries.find((x) => x.NormalQuery === "select pg_sleep($1)");
+      assert.equal(lq.Calls, 2 * q1.CallNum);
+      assert.equal(lq.CallsGrids.reduce((sum, x) => sum + x, 0), 2 * q1.CallNum);
+    } finally {
+      fs.rmSync(copy, { force: true });
+    }
   });
 });
 
