@@ -965,18 +965,20 @@ void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlno
  * Two statements that differ only in the values of their literals
  * normalise to the same text: the tokenizer is a left-to-right machine
  * whose state after a literal does not depend on its value. So a
- * statement's shape - its bytes with the noted literals cut out, and each
- * literal's kind - is remembered with its result, and another statement
- * matches it when its bytes between literals are the same and each literal
- * in between is read, by the tokenizer's own functions (sn_number_end,
- * sn_end_quoted), as a literal of the same kind starting with the same
+ * statement's shape - its bytes with the noted slots cut out (literals,
+ * comments, the rest of a list from its second literal), and each slot's
+ * kind - is remembered with its result, and another statement matches it
+ * when its bytes between slots are the same and each slot in between is
+ * read, by the tokenizer's own functions (sn_number_end, sn_end_quoted's
+ * rule, the comment ends), as one of the same kind starting with the same
  * byte class, ending where the next same bytes begin. What the tokenizer
- * decides around a literal (a sign is unary, a word does not go on, a
- * number stops) looks only at those bytes, the literal's first byte and
- * the token kinds, which are all the same; placeholders are numbered after
- * the largest $n in the text, which is why a string holding '$', or a
- * number right after a '$', is never a slot. Statements with PASSWORD are not remembered. The unit test holds
- * every hit to sqlnorm_run_precise. */
+ * decides around a slot (a sign is unary, a word does not go on, a number
+ * stops) looks only at those bytes, the slot's first byte and the token
+ * kinds, which are all the same; placeholders are numbered after the
+ * largest $n anywhere in the text, which is why a string or comment
+ * holding '$', or a number right after a '$', is never a slot. Statements
+ * with PASSWORD are not remembered. The unit test holds every hit to
+ * sqlnorm_run_precise. */
 
 #define SN_SHAPE_TEXT 768           /* constant bytes of a shape */
 #define SN_SHAPE_INPUT 4096         /* longer statements are not remembered */

@@ -41,10 +41,11 @@ void sqlnorm_run(const char *in, size_t len, char *out, size_t cap, struct sqlno
 void sqlnorm_run_precise(const char *in, size_t len, char *out, size_t cap, struct sqlnorm *r);
 
 /* A cache of statement shapes: statements that differ only in the values
- * of their literals (numbers, '...' strings) normalise alike, so the
- * result of one is reused for the others after a byte compare of what lies
- * between their literals (see sqlnorm.c). A few hundred shapes, bounded
- * memory (about 1 MB); not thread-safe: one per thread. */
+ * of their literals (numbers, '...' strings), in their comments or in the
+ * length of their lists of literals normalise alike, so the result of one
+ * is reused for the others after a byte compare of what lies between
+ * those (see sqlnorm.c). 512 shapes, about half a MB; not thread-safe: one
+ * per thread. */
 struct sqlnorm_cache;
 
 struct sqlnorm_cache *sqlnorm_cache_new(void);   /* NULL when out of memory */
