@@ -189,26 +189,6 @@ static void logs_file_path(const struct logs_query *q, size_t i, char *out, size
 	snprintf(out, cap, "%s/%s", q->dir, q->files[i].name);
 }
 
-int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg),
-	      void *arg, struct err *e)
-{
-	char path[PATH_MAX + 80];
-	int rc = 0;
-
-	if (q->dir[0] == '\0')
-		return 0;
-	free(q->files);
-	if (pglog_files(q->dir, ".csv", &q->files, &q->nfiles, e) != 0)
-		return -1;
-	for (size_t i = 0; i < q->nfiles && rc == 0; i++) {
-		if (!logs_file_wanted(q, i))
-			continue;
-		logs_file_path(q, i, path, sizeof(path));
-		rc = logs_scan_file(path, i, q->cols, fn, arg, e);
-	}
-	return rc < 0 ? -1 : 0;
-}
-
 /* ---- a scan split over threads ---- */
 
 struct logs_split {
@@ -273,10 +253,10 @@ int logs_scan_split(struct logs_query *q, int max_workers,
 	int n = 1;
 
 	*used = 1;
-	if (q->dir[0] == '\0')
-		return 0;
 	free(q->files);
-	if (pglog_files(q->dir, ".csv", &q->files, &q->nfiles, e) != 0)
+	q->files = NULL;
+	q->nfiles = 0;
+	if (q->dir[0] != '\0' && pglog_files(q->dir, ".csv", &q->files, &q->nfiles, e) != 0)
 		return -1;
 	for (size_t i = 0; i < q->nfiles; i++) {
 		if (logs_file_wanted(q, i)) {
@@ -311,6 +291,15 @@ int logs_scan_split(struct logs_query *q, int max_workers,
 		return -1;
 	}
 	return 0;
+}
+
+int logs_scan(struct logs_query *q, int (*fn)(const struct pglog_rec *r, const struct logs_at *at, void *arg),
+	      void *arg, struct err *e)
+{
+	int used;
+
+	/* one worker: the files in their order, on this thread */
+	return logs_scan_split(q, 1, fn, &arg, &used, e);
 }
 
 int logs_record_at(const struct logs_query *q, const struct logs_at *at, struct logs_record *x, struct err *e)

@@ -129,6 +129,17 @@ after(async () => {
 });
 
 const findItem = (items, re) => items.find((i) => re.test(i.NormalQuery));
+/** The legacy DescribeDBSlowlogs over the range in postgres, by calls. */
+const slowlogsByCalls = () =>
+  c.request("DescribeDBSlowlogs", {
+    DBInstanceId: a.id,
+    ...range(),
+    DatabaseName: "postgres",
+    OrderBy: "sum_calls",
+    OrderByType: "desc",
+    Limit: 100,
+    Offset: 0,
+  });
 
 describe("slow queries", () => {
   it("DescribeSlowQueryAnalysis aggregates the literals into one normalised query", async () => {
@@ -244,15 +255,7 @@ describe("slow queries", () => {
   });
 
   it("DescribeDBSlowlogs (legacy) reads the same data", async () => {
-    const r = await c.request("DescribeDBSlowlogs", {
-      DBInstanceId: a.id,
-      ...range(),
-      DatabaseName: "postgres",
-      OrderBy: "sum_calls",
-      OrderByType: "desc",
-      Limit: 100,
-      Offset: 0,
-    });
+    const r = await slowlogsByCalls();
     const q = r.Detail.NormalQueries.find((x) => x.NormalQuery === "select pg_sleep($1)");
     assert.ok(q, JSON.stringify(r.Detail.NormalQueries.map((x) => x.NormalQuery)));
     assert.equal(q.Calls, 4);
@@ -460,15 +463,7 @@ describe("large logs", () => {
       assert.ok(Math.abs(q.CostTime - 2 * q1.CostTime) < 1e-6);
       assert.equal(q.ClientAddr, q1.ClientAddr);
       // the legacy action, with its grids (the per-thread aggregates' grids are added up)
-      const legacy = await c.request("DescribeDBSlowlogs", {
-        DBInstanceId: a.id,
-        ...range(),
-        DatabaseName: "postgres",
-        OrderBy: "sum_calls",
-        OrderByType: "desc",
-        Limit: 100,
-        Offset: 0,
-      });
+      const legacy = await slowlogsByCalls();
       assert.equal(legacy.Detail.TotalCalls, 2 * before1.Detail.TotalCallNum);
       const lq = legacy.Detail.NormalQueries.find((x) => x.NormalQuery === "select pg_sleep($1)");
       assert.equal(lq.Calls, 2 * q1.CallNum);
